@@ -1,0 +1,101 @@
+"""Settings, read once from the environment and validated.
+
+Defaults live here; the environment overrides them (``DATABASE_URL`` and ``SIGKEL_*``). Nothing reads
+``os.environ`` anywhere else.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from gis.errors import ConfigError
+
+__all__ = ["Settings", "project_root", "BASEMAPS"]
+
+BASEMAPS = {
+    "osm": (
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+    ),
+    "none": (None, None),
+}
+_DB_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+
+
+def project_root() -> Path:
+    """The checkout this package runs from, or the working directory for a plain install."""
+    here = Path(__file__).resolve().parents[1]
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+def _env_path(env, name: str, default: Path) -> Path:
+    value = env.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of the system.
+
+    Build one with :meth:`from_env`; pass it around rather than reading the environment again.
+    """
+
+    database_url: str | None = None
+    var_dir: Path = field(default_factory=lambda: project_root() / "var")
+    data_dir: Path = field(default_factory=lambda: project_root() / "data")
+    db_name: str = "sigkel"
+    cluster_user: str = "sigkel"
+    pg_bindir: Path | None = None
+    basemap: str = "osm"
+    host: str = "127.0.0.1"
+    port: int = 5000
+    secret_key: str | None = None
+
+    @classmethod
+    def from_env(cls, env=None) -> Settings:
+        """Read and validate settings from ``env`` (default ``os.environ``)."""
+        env = os.environ if env is None else env
+        root = project_root()
+        port = env.get("SIGKEL_PORT", "5000")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError(f"SIGKEL_PORT must be a port number, got {port!r}.")
+        settings = cls(
+            database_url=env.get("DATABASE_URL") or None,
+            var_dir=_env_path(env, "SIGKEL_VAR_DIR", root / "var"),
+            data_dir=_env_path(env, "SIGKEL_DATA_DIR", root / "data"),
+            db_name=env.get("SIGKEL_DB_NAME", "sigkel"),
+            cluster_user=env.get("SIGKEL_CLUSTER_USER", "sigkel"),
+            pg_bindir=_env_path(env, "SIGKEL_PG_BINDIR", None) if env.get("SIGKEL_PG_BINDIR") else None,
+            basemap=env.get("SIGKEL_BASEMAP", "osm"),
+            host=env.get("SIGKEL_HOST", "127.0.0.1"),
+            port=int(port),
+            secret_key=env.get("SIGKEL_SECRET_KEY") or None,
+        )
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first bad setting."""
+        if not _DB_NAME.match(self.db_name):
+            raise ConfigError(
+                f"SIGKEL_DB_NAME must be lower-case letters, digits and _, got {self.db_name!r}."
+            )
+        if self.database_url and not self.database_url.startswith(("postgresql", "postgres:")):
+            raise ConfigError(
+                "DATABASE_URL must be a PostgreSQL URL such as "
+                "postgresql://user:password@host:5432/dbname."
+            )
+        if self.basemap not in BASEMAPS and "{z}" not in self.basemap:
+            raise ConfigError(
+                f"SIGKEL_BASEMAP must be osm, none or a tile URL template with {{z}}/{{x}}/{{y}}, "
+                f"got {self.basemap!r}."
+            )
+
+    def basemap_tiles(self) -> tuple[str | None, str | None]:
+        """Tile URL template and attribution of the configured basemap (``(None, None)`` for none)."""
+        if self.basemap in BASEMAPS:
+            return BASEMAPS[self.basemap]
+        return self.basemap, "Basemap: configured tile source"
