@@ -85,8 +85,7 @@ class Settings:
             )
         if self.database_url and not self.database_url.startswith(("postgresql", "postgres:")):
             raise ConfigError(
-                "DATABASE_URL must be a PostgreSQL URL such as "
-                "postgresql://user:password@host:5432/dbname."
+                "DATABASE_URL must be a PostgreSQL URL such as postgresql://user:password@host:5432/dbname."
             )
         if self.basemap not in BASEMAPS and "{z}" not in self.basemap:
             raise ConfigError(

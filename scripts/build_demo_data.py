@@ -15,8 +15,9 @@ from gis.demo import build_demo_data
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", type=Path,
-                        default=Path(__file__).resolve().parents[2] / "shared" / "datasets")
+    parser.add_argument(
+        "--datasets", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    )
     parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
     settings = Settings.from_env()

@@ -1,0 +1,51 @@
+"""SIG Kelurahan web app: HTTP only. Views parse a request, call ``gis``, serialise the result."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+from gis.config import Settings
+
+__all__ = ["create_app"]
+
+
+def _secret_key(settings: Settings) -> str:
+    """SIGKEL_SECRET_KEY, else one generated once and kept in var/ (shared by all workers)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = Path(settings.var_dir) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app. Nothing happens at import time; nothing touches the database here.
+
+    Parameters
+    ----------
+    test_config : dict, optional
+        Overrides for tests: ``SIGKEL_SETTINGS`` (a :class:`Settings`), ``DATABASE_URL``, or
+        ``SIGKEL_CONNECTION`` (a Connection whose transaction every request then joins).
+    """
+    app = Flask(__name__, static_folder=None)
+    test_config = test_config or {}
+    settings = test_config.get("SIGKEL_SETTINGS") or Settings.from_env()
+    app.config.from_mapping(
+        SIGKEL_SETTINGS=settings,
+        SECRET_KEY=test_config.get("SECRET_KEY") or _secret_key(settings),
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+    )
+    app.config.update(test_config)
+
+    from webmap import api, db, errors, public, static
+
+    for module in (db, errors, static, public, api):
+        module.init_app(app)
+    return app

@@ -141,8 +141,9 @@ class EmbeddedCluster:
         PostgreSQL binaries; found automatically when omitted.
     """
 
-    def __init__(self, var_dir: Path, db_name: str = "sigkel", os_user: str = "sigkel",
-                 bindir: Path | None = None):
+    def __init__(
+        self, var_dir: Path, db_name: str = "sigkel", os_user: str = "sigkel", bindir: Path | None = None
+    ):
         self.var_dir = Path(var_dir).resolve()
         self.data_dir = self.var_dir / "pgdata"
         self.log_file = self.var_dir / "log" / "postgres.log"
@@ -188,8 +189,15 @@ class EmbeddedCluster:
             return pwd.getpwnam(self._os_user)
 
     def _create_os_user(self) -> None:
-        cmd = ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-               "--user-group", self._os_user]
+        cmd = [
+            "useradd",
+            "--system",
+            "--no-create-home",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--user-group",
+            self._os_user,
+        ]
         out = subprocess.run(cmd, capture_output=True, text=True)
         if out.returncode not in (0, 9):  # 9: already exists (race with another process)
             raise ClusterError(
@@ -208,8 +216,9 @@ class EmbeddedCluster:
         user = self._run_as()
         kwargs = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
         env = {**os.environ, "LC_ALL": "C.UTF-8", "PGTZ": "UTC"}
-        out = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout,
-                             cwd="/", **kwargs)
+        out = subprocess.run(
+            args, capture_output=True, text=True, env=env, timeout=timeout, cwd="/", **kwargs
+        )
         if check and out.returncode != 0:
             raise ClusterError(
                 f"{Path(args[0]).name} failed: {(out.stderr or out.stdout).strip()[-800:]}",
@@ -227,8 +236,13 @@ class EmbeddedCluster:
             self._check_reachable(user)
 
     def _check_reachable(self, user) -> None:
-        probe = subprocess.run(["test", "-w", str(self.var_dir / "run")], user=user.pw_uid,
-                               group=user.pw_gid, extra_groups=[], cwd="/")
+        probe = subprocess.run(
+            ["test", "-w", str(self.var_dir / "run")],
+            user=user.pw_uid,
+            group=user.pw_gid,
+            extra_groups=[],
+            cwd="/",
+        )
         if probe.returncode != 0:
             raise ClusterError(
                 f"The OS user {user.pw_name!r} that runs the embedded database cannot reach "
@@ -265,8 +279,20 @@ class EmbeddedCluster:
         shutil.rmtree(staging, ignore_errors=True)  # left by a crash during an earlier initdb
         self._own(self.var_dir / "run", self.log_file.parent, staging)
         staging.chmod(0o700)
-        self._cmd([self._bin("initdb"), "-D", str(staging), "-U", self.db_role, "-E", "UTF8",
-                   "--no-locale", "--auth=trust", "--no-instructions"])
+        self._cmd(
+            [
+                self._bin("initdb"),
+                "-D",
+                str(staging),
+                "-U",
+                self.db_role,
+                "-E",
+                "UTF8",
+                "--no-locale",
+                "--auth=trust",
+                "--no-instructions",
+            ]
+        )
         with open(staging / "postgresql.conf", "a") as conf:
             conf.write(
                 "\n# sigkel embedded cluster: unix socket only, modest memory for a 2-core box\n"
@@ -299,9 +325,11 @@ class EmbeddedCluster:
         if self.pid() is not None:
             return []
         removed = []
-        for path in (self.data_dir / "postmaster.pid",
-                     self.socket_dir / f".s.PGSQL.{_PORT}.lock",
-                     self.socket_dir / f".s.PGSQL.{_PORT}"):
+        for path in (
+            self.data_dir / "postmaster.pid",
+            self.socket_dir / f".s.PGSQL.{_PORT}.lock",
+            self.socket_dir / f".s.PGSQL.{_PORT}",
+        ):
             if path.exists() or path.is_symlink():
                 path.unlink()
                 removed.append(path)
@@ -331,9 +359,23 @@ class EmbeddedCluster:
         deadline = time.monotonic() + timeout
         while True:
             self._clear_stale()
-            out = self._cmd([self._bin("pg_ctl"), "start", "-D", str(self.data_dir), "-w",
-                             "-t", str(int(timeout)), "-l", str(self.log_file), "-o", options],
-                            check=False, timeout=timeout + 30)
+            out = self._cmd(
+                [
+                    self._bin("pg_ctl"),
+                    "start",
+                    "-D",
+                    str(self.data_dir),
+                    "-w",
+                    "-t",
+                    str(int(timeout)),
+                    "-l",
+                    str(self.log_file),
+                    "-o",
+                    options,
+                ],
+                check=False,
+                timeout=timeout + 30,
+            )
             if out.returncode == 0:
                 return
             log_tail = self._log_tail()
@@ -358,22 +400,40 @@ class EmbeddedCluster:
             if not self.running:
                 self._clear_stale()
                 return False
-            self._cmd([self._bin("pg_ctl"), "stop", "-D", str(self.data_dir), "-m", "fast", "-w",
-                       "-t", str(int(timeout))])
+            self._cmd(
+                [
+                    self._bin("pg_ctl"),
+                    "stop",
+                    "-D",
+                    str(self.data_dir),
+                    "-m",
+                    "fast",
+                    "-w",
+                    "-t",
+                    str(int(timeout)),
+                ]
+            )
             return True
 
     def status(self) -> ClusterStatus:
         pid = self.pid()
-        return ClusterStatus(self.initialized, pid is not None, pid, self.data_dir,
-                             self.socket_dir, self.url())
+        return ClusterStatus(
+            self.initialized, pid is not None, pid, self.data_dir, self.socket_dir, self.url()
+        )
 
     # -- databases --------------------------------------------------------------------------------
 
     def _psycopg(self, db_name: str):
         import psycopg
 
-        return psycopg.connect(host=str(self.socket_dir), port=_PORT, user=self.db_role,
-                               dbname=db_name, autocommit=True, connect_timeout=10)
+        return psycopg.connect(
+            host=str(self.socket_dir),
+            port=_PORT,
+            user=self.db_role,
+            dbname=db_name,
+            autocommit=True,
+            connect_timeout=10,
+        )
 
     def _ensure_database(self) -> None:
         self.create_database(self.db_name, exist_ok=True)

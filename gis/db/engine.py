@@ -57,6 +57,8 @@ def ensure_database(settings) -> str:
         try:
             with engine.begin() as conn:
                 check_postgis(conn, create=True)
+        except sa.exc.OperationalError as exc:
+            raise unavailable(engine.url, exc) from exc
         finally:
             engine.dispose()
         return url
@@ -88,9 +90,18 @@ def transaction(engine: Engine):
 
 def _is_connect_error(exc: sa.exc.OperationalError) -> bool:
     text = str(exc.orig)
-    return any(s in text for s in ("connection failed", "Connection refused", "could not connect",
-                                   "No such file", "timeout expired", "does not exist",
-                                   "server closed the connection"))
+    return any(
+        s in text
+        for s in (
+            "connection failed",
+            "Connection refused",
+            "could not connect",
+            "No such file",
+            "timeout expired",
+            "does not exist",
+            "server closed the connection",
+        )
+    )
 
 
 def unavailable(url, exc: Exception) -> DatabaseUnavailable:
@@ -113,9 +124,7 @@ def check_postgis(conn: Connection, create: bool = False) -> tuple[int, int]:
         The server has no PostGIS, the version is older than 3.3, or the extension is not enabled
         and this user may not enable it.
     """
-    version = conn.execute(
-        sa.text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
-    ).scalar()
+    version = conn.execute(sa.text("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")).scalar()
     if version is None:
         version = _enable_postgis(conn) if create else None
     if version is None:

@@ -49,7 +49,12 @@ metadata = sa.MetaData(
 
 # LAPOR!-compatible workflow states.
 COMPLAINT_STATUSES = (
-    "diterima", "verifikasi", "ditindaklanjuti", "selesai", "ditolak", "bukan_wewenang",
+    "diterima",
+    "verifikasi",
+    "ditindaklanjuti",
+    "selesai",
+    "ditolak",
+    "bukan_wewenang",
 )
 ROLES = ("admin", "staff", "planner")
 KODE_KECAMATAN = r"^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$"
@@ -69,12 +74,12 @@ def _gist(table: str, column: str = "geom") -> sa.Index:
 
 
 def _created() -> sa.Column:
-    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-                     server_default=sa.func.now())
+    return sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
 
 
 kecamatan = sa.Table(
-    "kecamatan", metadata,
+    "kecamatan",
+    metadata,
     sa.Column("code", sa.Text, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("kota_code", sa.Text, nullable=False),
@@ -87,7 +92,8 @@ kecamatan = sa.Table(
 )
 
 kelurahan = sa.Table(
-    "kelurahan", metadata,
+    "kelurahan",
+    metadata,
     sa.Column("code", sa.Text, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("kecamatan_code", sa.Text, sa.ForeignKey("kecamatan.code"), nullable=False),
@@ -102,7 +108,8 @@ kelurahan = sa.Table(
 )
 
 rw = sa.Table(
-    "rw", metadata,
+    "rw",
+    metadata,
     sa.Column("code", sa.Text, primary_key=True),
     sa.Column("kelurahan_code", sa.Text, sa.ForeignKey("kelurahan.code"), nullable=False),
     sa.Column("number", sa.SmallInteger, nullable=False),
@@ -114,15 +121,14 @@ rw = sa.Table(
     _geom("MULTIPOLYGON"),
     sa.UniqueConstraint("kelurahan_code", "number"),
     sa.CheckConstraint("number BETWEEN 1 AND 999", name="number_range"),
-    sa.CheckConstraint(
-        "code = kelurahan_code || '.RW' || lpad(number::text, 3, '0')", name="code_derived"
-    ),
+    sa.CheckConstraint("code = kelurahan_code || '.RW' || lpad(number::text, 3, '0')", name="code_derived"),
     _valid_geom(),
     _gist("rw"),
 )
 
 rt = sa.Table(
-    "rt", metadata,
+    "rt",
+    metadata,
     sa.Column("code", sa.Text, primary_key=True),
     sa.Column("kelurahan_code", sa.Text, sa.ForeignKey("kelurahan.code"), nullable=False),
     sa.Column("rw_code", sa.Text, sa.ForeignKey("rw.code"), nullable=False),
@@ -140,7 +146,8 @@ rt = sa.Table(
 )
 
 population = sa.Table(
-    "population", metadata,
+    "population",
+    metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("kelurahan_code", sa.Text, sa.ForeignKey("kelurahan.code"), nullable=False),
     sa.Column("rw_code", sa.Text, sa.ForeignKey("rw.code")),
@@ -163,13 +170,15 @@ population = sa.Table(
     sa.CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
     sa.CheckConstraint(
         "persons >= 0 AND coalesce(households, 0) >= 0 AND coalesce(male, 0) >= 0 "
-        "AND coalesce(female, 0) >= 0", name="non_negative"),
-    sa.CheckConstraint(
-        "male IS NULL OR female IS NULL OR male + female = persons", name="sexes_sum"),
+        "AND coalesce(female, 0) >= 0",
+        name="non_negative",
+    ),
+    sa.CheckConstraint("male IS NULL OR female IS NULL OR male + female = persons", name="sexes_sum"),
 )
 
 facility_category = sa.Table(
-    "facility_category", metadata,
+    "facility_category",
+    metadata,
     sa.Column("code", sa.Text, primary_key=True),
     sa.Column("name_id", sa.Text, nullable=False),
     sa.Column("name_en", sa.Text, nullable=False),
@@ -178,7 +187,8 @@ facility_category = sa.Table(
 )
 
 facility = sa.Table(
-    "facility", metadata,
+    "facility",
+    metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("category", sa.Text, sa.ForeignKey("facility_category.code"), nullable=False),
     sa.Column("name", sa.Text, nullable=False),
@@ -192,8 +202,7 @@ facility = sa.Table(
     sa.Column("source_id", sa.Text, nullable=False),
     sa.Column("synthetic", sa.Boolean, nullable=False, server_default=sa.false()),
     _created(),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-              server_default=sa.func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     _geom("POINT"),
     sa.UniqueConstraint("source", "source_id"),
     sa.CheckConstraint("length(btrim(name)) > 0", name="name_not_blank"),
@@ -203,7 +212,8 @@ facility = sa.Table(
 )
 
 complaint_category = sa.Table(
-    "complaint_category", metadata,
+    "complaint_category",
+    metadata,
     sa.Column("code", sa.Text, primary_key=True),
     sa.Column("name_id", sa.Text, nullable=False),
     sa.Column("name_en", sa.Text, nullable=False),
@@ -216,7 +226,8 @@ complaint_category = sa.Table(
 )
 
 complaint = sa.Table(
-    "complaint", metadata,
+    "complaint",
+    metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("ticket", sa.Text, nullable=False, unique=True),
     sa.Column("category", sa.Text, sa.ForeignKey("complaint_category.code"), nullable=False),
@@ -226,10 +237,8 @@ complaint = sa.Table(
     sa.Column("kelurahan_code", sa.Text, sa.ForeignKey("kelurahan.code")),
     sa.Column("rw_code", sa.Text, sa.ForeignKey("rw.code")),
     sa.Column("rt_code", sa.Text, sa.ForeignKey("rt.code")),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-              server_default=sa.func.now()),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False,
-              server_default=sa.func.now()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("sla_due", sa.DateTime(timezone=True)),
     sa.Column("first_response_at", sa.DateTime(timezone=True)),
     sa.Column("resolved_at", sa.DateTime(timezone=True)),
@@ -241,8 +250,8 @@ complaint = sa.Table(
     sa.Column("geom_public", Geometry("POINT", srid=4326, spatial_index=False)),
     sa.CheckConstraint(f"status IN {COMPLAINT_STATUSES!r}", name="status"),
     sa.CheckConstraint(
-        "status NOT IN ('ditolak', 'bukan_wewenang') OR status_reason IS NOT NULL",
-        name="reason_required"),
+        "status NOT IN ('ditolak', 'bukan_wewenang') OR status_reason IS NOT NULL", name="reason_required"
+    ),
     sa.CheckConstraint("duplicate_of IS NULL OR duplicate_of <> id", name="not_own_duplicate"),
     sa.CheckConstraint("resolved_at IS NULL OR resolved_at >= created_at", name="resolved_after"),
     sa.CheckConstraint("length(btrim(description)) > 0", name="description_not_blank"),
@@ -254,10 +263,16 @@ complaint = sa.Table(
 )
 
 complaint_event = sa.Table(
-    "complaint_event", metadata,
+    "complaint_event",
+    metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("complaint_id", sa.BigInteger, sa.ForeignKey("complaint.id", ondelete="CASCADE"),
-              nullable=False, index=True),
+    sa.Column(
+        "complaint_id",
+        sa.BigInteger,
+        sa.ForeignKey("complaint.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("status_from", sa.Text),
     sa.Column("status_to", sa.Text),
@@ -265,17 +280,22 @@ complaint_event = sa.Table(
     sa.Column("public", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("photo_path", sa.Text),
     sa.Column("user_id", sa.BigInteger, sa.ForeignKey("app_user.id")),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
-              server_default=sa.func.now()),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.CheckConstraint("kind IN ('status', 'note', 'photo', 'support', 'dispute')", name="kind"),
     sa.CheckConstraint("kind <> 'status' OR status_to IS NOT NULL", name="status_has_target"),
 )
 
 reporter = sa.Table(
-    "reporter", metadata,
+    "reporter",
+    metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("complaint_id", sa.BigInteger, sa.ForeignKey("complaint.id", ondelete="CASCADE"),
-              nullable=False, unique=True),
+    sa.Column(
+        "complaint_id",
+        sa.BigInteger,
+        sa.ForeignKey("complaint.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
     sa.Column("name", sa.Text),
     sa.Column("phone", sa.Text),
     sa.Column("email", sa.Text),
@@ -285,7 +305,8 @@ reporter = sa.Table(
 )
 
 analysis_run = sa.Table(
-    "analysis_run", metadata,
+    "analysis_run",
+    metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("method", sa.Text, nullable=False),
     sa.Column("kelurahan_code", sa.Text, sa.ForeignKey("kelurahan.code")),
@@ -295,14 +316,14 @@ analysis_run = sa.Table(
     sa.Column("message", sa.Text),
     sa.Column("code_version", sa.Text, nullable=False),
     sa.Column("output_layer", sa.Text),
-    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False,
-              server_default=sa.func.now()),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.CheckConstraint("status IN ('running', 'done', 'failed')", name="status"),
 )
 
 app_user = sa.Table(
-    "app_user", metadata,
+    "app_user",
+    metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("username", sa.Text, nullable=False, unique=True),
     sa.Column("full_name", sa.Text, nullable=False),
@@ -315,14 +336,15 @@ app_user = sa.Table(
 )
 
 app_user_kelurahan = sa.Table(
-    "app_user_kelurahan", metadata,
-    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("app_user.id", ondelete="CASCADE"),
-              primary_key=True),
+    "app_user_kelurahan",
+    metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("kelurahan_code", sa.Text, sa.ForeignKey("kelurahan.code"), primary_key=True),
 )
 
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("user_id", sa.BigInteger, sa.ForeignKey("app_user.id")),

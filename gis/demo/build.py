@@ -49,18 +49,30 @@ def build_demo_data(datasets: Path, out: Path, data_dir: Path, seed: int = 2026)
     rt = make_rt(layers["rw"], seed=seed)
     population = make_population(rt, seed=seed)
     synthetic = make_facilities(
-        {"kecamatan": layers["kecamatan"], "kelurahan": layers["kelurahan"], "rw": layers["rw"]},
-        seed=seed)
-    facilities = pd.concat([layers["facilities_surveyed"].assign(attributes=[{}] * len(
-        layers["facilities_surveyed"])), synthetic], ignore_index=True)
+        {"kecamatan": layers["kecamatan"], "kelurahan": layers["kelurahan"], "rw": layers["rw"]}, seed=seed
+    )
+    facilities = pd.concat(
+        [
+            layers["facilities_surveyed"].assign(attributes=[{}] * len(layers["facilities_surveyed"])),
+            synthetic,
+        ],
+        ignore_index=True,
+    )
     facilities["attributes"] = facilities["attributes"].map(
-        lambda a: json.dumps(a, ensure_ascii=False, sort_keys=True))
+        lambda a: json.dumps(a, ensure_ascii=False, sort_keys=True)
+    )
     categories = pd.read_csv(data_dir / "categories" / "complaint_categories.csv")
     complaints, events = make_complaints(rt, population, layers["rw"], categories, seed=seed)
-    frames = {"kecamatan": layers["kecamatan"], "kelurahan": layers["kelurahan"],
-              "rw": layers["rw"], "rt": rt,
-              "facilities": gpd.GeoDataFrame(facilities, geometry="geometry", crs=4326),
-              "population": population, "complaints": complaints, "complaint_events": events}
+    frames = {
+        "kecamatan": layers["kecamatan"],
+        "kelurahan": layers["kelurahan"],
+        "rw": layers["rw"],
+        "rt": rt,
+        "facilities": gpd.GeoDataFrame(facilities, geometry="geometry", crs=4326),
+        "population": population,
+        "complaints": complaints,
+        "complaint_events": events,
+    }
     for name, frame in frames.items():
         path = out / DEMO_FILES[name]
         if isinstance(frame, gpd.GeoDataFrame):

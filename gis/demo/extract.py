@@ -20,8 +20,13 @@ import shapely
 
 __all__ = ["DEMO_KECAMATAN", "extract_demo_area", "normalise_rw_label", "rw_code"]
 
-DEMO_KECAMATAN = {"code": "31.71.05", "name": "Cempaka Putih", "osm_name": "CEMPAKA PUTIH",
-                  "kota_code": "31.71", "kota_name": "Kota Administrasi Jakarta Pusat"}
+DEMO_KECAMATAN = {
+    "code": "31.71.05",
+    "name": "Cempaka Putih",
+    "osm_name": "CEMPAKA PUTIH",
+    "kota_code": "31.71",
+    "kota_name": "Kota Administrasi Jakarta Pusat",
+}
 SRC_RW = "jakarta-rw-kelurahan-osm2012/rw_jakarta_pusat.geojson"
 SRC_KEL = "jakarta-rw-kelurahan-osm2012/kelurahan_jakarta.geojson"
 SRC_CODES = "jakarta-kelurahan-kemendagri/kelurahan_dki_kemendagri.geojson"
@@ -54,8 +59,13 @@ def _multi(geoms: gpd.GeoSeries) -> gpd.GeoSeries:
 def _codes(datasets: Path) -> pd.DataFrame:
     codes = gpd.read_file(datasets / SRC_CODES)
     codes = codes[codes["kode_kec"] == DEMO_KECAMATAN["code"]]
-    return pd.DataFrame({"code": codes["kode"], "name": codes["nama"],
-                         "key": codes["nama"].str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)})
+    return pd.DataFrame(
+        {
+            "code": codes["kode"],
+            "name": codes["nama"],
+            "key": codes["nama"].str.upper().str.replace(r"[^A-Z0-9]", "", regex=True),
+        }
+    )
 
 
 def _kelurahan(datasets: Path) -> gpd.GeoDataFrame:
@@ -65,10 +75,21 @@ def _kelurahan(datasets: Path) -> gpd.GeoDataFrame:
     merged = osm.merge(_codes(datasets), on="key", how="inner", validate="one_to_one")
     if len(merged) != len(osm):
         raise ValueError("Some demo kelurahan have no Kemendagri code; check the name join.")
-    return gpd.GeoDataFrame({
-        "code": merged["code"], "name": merged["name"], "kecamatan_code": DEMO_KECAMATAN["code"],
-        "kind": "kelurahan", "source": OSM_SOURCE + "; codes: Kemendagri via cahyadsn (MIT)",
-    }, geometry=_multi(merged.geometry), crs=4326).sort_values("code").reset_index(drop=True)
+    return (
+        gpd.GeoDataFrame(
+            {
+                "code": merged["code"],
+                "name": merged["name"],
+                "kecamatan_code": DEMO_KECAMATAN["code"],
+                "kind": "kelurahan",
+                "source": OSM_SOURCE + "; codes: Kemendagri via cahyadsn (MIT)",
+            },
+            geometry=_multi(merged.geometry),
+            crs=4326,
+        )
+        .sort_values("code")
+        .reset_index(drop=True)
+    )
 
 
 def _rw(datasets: Path) -> gpd.GeoDataFrame:
@@ -81,39 +102,74 @@ def _rw(datasets: Path) -> gpd.GeoDataFrame:
         raise ValueError("Demo RW labels must be unique and parseable.")
     number = rw["number"].astype(int)
     flood = rw["FLOODPRONE"].astype(str).str.upper().isin(["YES", "1", "Y"])
-    return gpd.GeoDataFrame({
-        "code": [rw_code(k, n) for k, n in zip(rw["kode_kel"], number, strict=True)],
-        "kelurahan_code": rw["kode_kel"], "number": number,
-        "name": [f"RW {n:03d}" for n in number], "label_original": rw["RW"],
-        "source": OSM_SOURCE, "source_id": rw["OBJECTID"].astype(str), "flood_prone": flood,
-    }, geometry=_multi(rw.geometry), crs=4326).sort_values("code").reset_index(drop=True)
+    return (
+        gpd.GeoDataFrame(
+            {
+                "code": [rw_code(k, n) for k, n in zip(rw["kode_kel"], number, strict=True)],
+                "kelurahan_code": rw["kode_kel"],
+                "number": number,
+                "name": [f"RW {n:03d}" for n in number],
+                "label_original": rw["RW"],
+                "source": OSM_SOURCE,
+                "source_id": rw["OBJECTID"].astype(str),
+                "flood_prone": flood,
+            },
+            geometry=_multi(rw.geometry),
+            crs=4326,
+        )
+        .sort_values("code")
+        .reset_index(drop=True)
+    )
 
 
 def _facilities(datasets: Path, area) -> gpd.GeoDataFrame:
     pts = gpd.read_file(datasets / SRC_FACILITIES)
     pts = pts[pts.within(area)].copy()
-    category = {"education": "sekolah", "medical": "klinik", "government": "kantor_pemerintahan",
-                "place_of_worship": "masjid"}
+    category = {
+        "education": "sekolah",
+        "medical": "klinik",
+        "government": "kantor_pemerintahan",
+        "place_of_worship": "masjid",
+    }
     name = pts["name"].fillna("")
     cat = pts["use"].map(category).fillna("lainnya")
     cat = cat.mask(name.str.match(r"^SMA\b"), "sma").mask(
-        name.str.contains("Sekolah Tinggi|Universitas|Akademi", regex=True), "perguruan_tinggi")
+        name.str.contains("Sekolah Tinggi|Universitas|Akademi", regex=True), "perguruan_tinggi"
+    )
     unnamed = "Gedung " + pts["use"].str.replace("_", " ") + " (tanpa nama, survei 2012)"
-    return gpd.GeoDataFrame({
-        "category": cat, "name": name.where(name != "", unnamed), "address": None,
-        "source": HOT_SOURCE, "source_id": pts["src_id"].astype(str), "synthetic": False,
-    }, geometry=pts.geometry.values, crs=4326).sort_values("source_id").reset_index(drop=True)
+    return (
+        gpd.GeoDataFrame(
+            {
+                "category": cat,
+                "name": name.where(name != "", unnamed),
+                "address": None,
+                "source": HOT_SOURCE,
+                "source_id": pts["src_id"].astype(str),
+                "synthetic": False,
+            },
+            geometry=pts.geometry.values,
+            crs=4326,
+        )
+        .sort_values("source_id")
+        .reset_index(drop=True)
+    )
 
 
 def extract_demo_area(datasets: Path) -> dict[str, gpd.GeoDataFrame]:
     """Kecamatan, kelurahan, RW and surveyed facilities of the demo area as GeoDataFrames."""
     datasets = Path(datasets)
     kel = _kelurahan(datasets)
-    kec = gpd.GeoDataFrame({
-        "code": [DEMO_KECAMATAN["code"]], "name": [DEMO_KECAMATAN["name"]],
-        "kota_code": [DEMO_KECAMATAN["kota_code"]], "kota_name": [DEMO_KECAMATAN["kota_name"]],
-        "source": ["union of its kelurahan; " + OSM_SOURCE],
-    }, geometry=_multi(gpd.GeoSeries([kel.union_all()], crs=4326)), crs=4326)
+    kec = gpd.GeoDataFrame(
+        {
+            "code": [DEMO_KECAMATAN["code"]],
+            "name": [DEMO_KECAMATAN["name"]],
+            "kota_code": [DEMO_KECAMATAN["kota_code"]],
+            "kota_name": [DEMO_KECAMATAN["kota_name"]],
+            "source": ["union of its kelurahan; " + OSM_SOURCE],
+        },
+        geometry=_multi(gpd.GeoSeries([kel.union_all()], crs=4326)),
+        crs=4326,
+    )
     rw = _rw(datasets)
     facilities = _facilities(datasets, kec.geometry.iloc[0])
     return {"kecamatan": kec, "kelurahan": kel, "rw": rw, "facilities_surveyed": facilities}

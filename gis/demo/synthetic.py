@@ -56,8 +56,9 @@ def _kmeans(points: np.ndarray, k: int, rng: np.random.Generator, iters: int = 2
     centres = points[rng.choice(len(points), k, replace=False)]
     for _ in range(iters):
         label = np.argmin(((points[:, None, :] - centres[None]) ** 2).sum(-1), axis=1)
-        centres = np.array([points[label == j].mean(0) if (label == j).any() else centres[j]
-                            for j in range(k)])
+        centres = np.array(
+            [points[label == j].mean(0) if (label == j).any() else centres[j] for j in range(k)]
+        )
     return centres
 
 
@@ -84,10 +85,18 @@ def make_rt(rw: gpd.GeoDataFrame, seed: int = 2026) -> gpd.GeoDataFrame:
     for (_, row), geom in zip(rw.iterrows(), metric.geometry, strict=True):
         k = int(np.clip(round(geom.area / 14_000), 5, 16))
         for number, part in enumerate(_split(geom, k, rng), start=1):
-            rows.append({"code": f"{row['code']}.RT{number:03d}",
-                         "kelurahan_code": row["kelurahan_code"], "rw_code": row["code"],
-                         "number": number, "name": f"RT {number:03d}/RW {row['number']:03d}",
-                         "source": SYNTHETIC_SOURCE, "synthetic": True, "geometry": part})
+            rows.append(
+                {
+                    "code": f"{row['code']}.RT{number:03d}",
+                    "kelurahan_code": row["kelurahan_code"],
+                    "rw_code": row["code"],
+                    "number": number,
+                    "name": f"RT {number:03d}/RW {row['number']:03d}",
+                    "source": SYNTHETIC_SOURCE,
+                    "synthetic": True,
+                    "geometry": part,
+                }
+            )
     out = gpd.GeoDataFrame(rows, geometry="geometry", crs=epsg).to_crs(4326)
     snapped = shapely.set_precision(out.geometry.values, 1e-7)
     out["geometry"] = [_as_multi(shapely.make_valid(g)) for g in snapped]
@@ -103,15 +112,24 @@ def make_population(rt: gpd.GeoDataFrame, year: int = 2026, seed: int = 2026) ->
     shares = rng.dirichlet([7.5, 15, 70, 7.5], len(rt))  # 0-4, 5-14, 15-64, 65+
     ages = np.floor(shares * persons[:, None]).astype(int)
     ages[:, 2] += persons - ages.sum(1)
-    rt_pop = pd.DataFrame({
-        "kelurahan_code": rt["kelurahan_code"].to_numpy(), "rw_code": rt["rw_code"].to_numpy(),
-        "rt_code": rt["code"].to_numpy(), "unit_code": rt["code"].to_numpy(), "year": year,
-        "households": np.round(persons / 3.6).astype(int), "persons": persons, "male": male,
-        "female": persons - male, "age_0_4": ages[:, 0], "age_5_14": ages[:, 1],
-        "age_15_64": ages[:, 2], "age_65_plus": ages[:, 3],
-    })
-    sums = ["households", "persons", "male", "female", "age_0_4", "age_5_14", "age_15_64",
-            "age_65_plus"]
+    rt_pop = pd.DataFrame(
+        {
+            "kelurahan_code": rt["kelurahan_code"].to_numpy(),
+            "rw_code": rt["rw_code"].to_numpy(),
+            "rt_code": rt["code"].to_numpy(),
+            "unit_code": rt["code"].to_numpy(),
+            "year": year,
+            "households": np.round(persons / 3.6).astype(int),
+            "persons": persons,
+            "male": male,
+            "female": persons - male,
+            "age_0_4": ages[:, 0],
+            "age_5_14": ages[:, 1],
+            "age_15_64": ages[:, 2],
+            "age_65_plus": ages[:, 3],
+        }
+    )
+    sums = ["households", "persons", "male", "female", "age_0_4", "age_5_14", "age_15_64", "age_65_plus"]
     rw_pop = rt_pop.groupby(["kelurahan_code", "rw_code"], as_index=False)[sums].sum()
     rw_pop["rt_code"] = None
     rw_pop["unit_code"] = rw_pop["rw_code"]
@@ -124,29 +142,55 @@ def make_population(rt: gpd.GeoDataFrame, year: int = 2026, seed: int = 2026) ->
 
 KELURAHAN_SERVICES = [
     {"layanan": "KTP elektronik", "syarat": ["Fotokopi KK", "Surat pengantar RT/RW"]},
-    {"layanan": "Kartu Keluarga (KK)", "syarat": ["KK lama", "Surat pengantar RT/RW",
-                                                  "Buku nikah / akta cerai bila ada perubahan"]},
-    {"layanan": "Akta kelahiran", "syarat": ["Surat keterangan lahir", "KK dan KTP orang tua",
-                                             "Buku nikah orang tua"]},
+    {
+        "layanan": "Kartu Keluarga (KK)",
+        "syarat": ["KK lama", "Surat pengantar RT/RW", "Buku nikah / akta cerai bila ada perubahan"],
+    },
+    {
+        "layanan": "Akta kelahiran",
+        "syarat": ["Surat keterangan lahir", "KK dan KTP orang tua", "Buku nikah orang tua"],
+    },
     {"layanan": "Surat pengantar", "syarat": ["KTP", "KK", "Surat pengantar RT/RW"]},
-    {"layanan": "Izin usaha mikro (IUMK)", "syarat": ["KTP", "KK", "Pas foto 4x6",
-                                                      "Surat pengantar RT/RW"]},
+    {"layanan": "Izin usaha mikro (IUMK)", "syarat": ["KTP", "KK", "Pas foto 4x6", "Surat pengantar RT/RW"]},
 ]
 _OFFICE_HOURS = "Senin–Jumat 08.00–16.00"
 # (category, unit level, how many per unit, name pattern, attributes)
 _FACILITY_PLAN = [
-    ("kantor_kelurahan", "kelurahan", 1, "Kantor Kelurahan {kel}",
-     {"jam_buka": _OFFICE_HOURS, "layanan": KELURAHAN_SERVICES}),
-    ("kantor_kecamatan", "kecamatan", 1, "Kantor Kecamatan Cempaka Putih",
-     {"jam_buka": _OFFICE_HOURS}),
-    ("puskesmas", "kecamatan", 1, "Puskesmas Kecamatan Cempaka Putih",
-     {"jam_buka": "Senin–Sabtu 07.30–16.00", "layanan": ["Poli umum", "KIA/KB", "Imunisasi",
-                                                        "Gigi", "Laboratorium"]}),
-    ("puskesmas_pembantu", "kelurahan", 1, "Puskesmas Pembantu {kel}",
-     {"jam_buka": "Senin–Jumat 08.00–14.00", "layanan": ["Poli umum", "Imunisasi"]}),
-    ("posyandu", "rw", 2, "Posyandu {flower} {rw}",
-     {"jam_buka": "Sebulan sekali, pukul 08.00–11.00",
-      "layanan": ["Penimbangan balita", "Imunisasi", "Vitamin A", "Konsultasi gizi"]}),
+    (
+        "kantor_kelurahan",
+        "kelurahan",
+        1,
+        "Kantor Kelurahan {kel}",
+        {"jam_buka": _OFFICE_HOURS, "layanan": KELURAHAN_SERVICES},
+    ),
+    ("kantor_kecamatan", "kecamatan", 1, "Kantor Kecamatan Cempaka Putih", {"jam_buka": _OFFICE_HOURS}),
+    (
+        "puskesmas",
+        "kecamatan",
+        1,
+        "Puskesmas Kecamatan Cempaka Putih",
+        {
+            "jam_buka": "Senin–Sabtu 07.30–16.00",
+            "layanan": ["Poli umum", "KIA/KB", "Imunisasi", "Gigi", "Laboratorium"],
+        },
+    ),
+    (
+        "puskesmas_pembantu",
+        "kelurahan",
+        1,
+        "Puskesmas Pembantu {kel}",
+        {"jam_buka": "Senin–Jumat 08.00–14.00", "layanan": ["Poli umum", "Imunisasi"]},
+    ),
+    (
+        "posyandu",
+        "rw",
+        2,
+        "Posyandu {flower} {rw}",
+        {
+            "jam_buka": "Sebulan sekali, pukul 08.00–11.00",
+            "layanan": ["Penimbangan balita", "Imunisasi", "Vitamin A", "Konsultasi gizi"],
+        },
+    ),
     ("masjid", "rw", 1, "Masjid {mosque} {rw}", {}),
     ("pos_kamling", "rw", 1, "Pos Kamling {rw}", {"jam_buka": "Setiap malam 22.00–04.00"}),
     ("tk_paud", "kelurahan", 3, "PAUD/TK {flower} {kel}", {"jam_buka": "Senin–Jumat 07.30–11.00"}),
@@ -170,43 +214,115 @@ def make_facilities(units: dict[str, gpd.GeoDataFrame], seed: int = 2026) -> gpd
             kel = kel_names.get(unit.get("kelurahan_code", unit["code"]), "")
             for n in range(1, per_unit + 1):
                 point = _points_in(unit.geometry, 1, rng)[0]
-                name = pattern.format(kel=kel, rw=unit.get("name", ""), n=n,
-                                      flower=_FLOWERS[rng.integers(len(_FLOWERS))],
-                                      mosque=_MOSQUES[rng.integers(len(_MOSQUES))])
-                rows.append({"category": category, "name": f"{name} (contoh)", "address": None,
-                             "attributes": attributes, "source": SYNTHETIC_SOURCE,
-                             "source_id": f"{category}-{unit['code']}-{n}", "synthetic": True,
-                             "geometry": shapely.Point(np.round(point, 7))})
+                name = pattern.format(
+                    kel=kel,
+                    rw=unit.get("name", ""),
+                    n=n,
+                    flower=_FLOWERS[rng.integers(len(_FLOWERS))],
+                    mosque=_MOSQUES[rng.integers(len(_MOSQUES))],
+                )
+                rows.append(
+                    {
+                        "category": category,
+                        "name": f"{name} (contoh)",
+                        "address": None,
+                        "attributes": attributes,
+                        "source": SYNTHETIC_SOURCE,
+                        "source_id": f"{category}-{unit['code']}-{n}",
+                        "synthetic": True,
+                        "geometry": shapely.Point(np.round(point, 7)),
+                    }
+                )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
 
 
 # category: (share, median working days to resolve, hotspots, description templates)
 _COMPLAINTS = {
-    "kebersihan": (0.30, 2.0, 4, ["Sampah menumpuk di {place} sudah {d} hari belum diangkut.",
-                                  "Ada pembuangan sampah liar di {place}.",
-                                  "Bak sampah di {place} penuh dan berbau."]),
-    "drainase_banjir": (0.15, 5.0, 3, ["Saluran air di {place} tersumbat, air meluap saat hujan.",
-                                       "Genangan setinggi betis di {place} setelah hujan deras.",
-                                       "Got di {place} mampet, perlu dikuras."]),
-    "jalan_rusak": (0.13, 8.0, 3, ["Jalan berlubang di {place}, membahayakan pengendara.",
-                                   "Aspal di {place} mengelupas sepanjang beberapa meter.",
-                                   "Tutup saluran di {place} pecah."]),
-    "penerangan_jalan": (0.10, 4.0, 2, ["Lampu PJU di {place} mati sejak minggu lalu.",
-                                        "Lampu jalan di {place} berkedip-kedip."]),
-    "ketertiban_umum": (0.10, 3.0, 3, ["Parkir liar menutup jalan di {place}.",
-                                       "Pedagang kaki lima memakan trotoar di {place}."]),
-    "keamanan": (0.07, 2.0, 2, ["Beberapa kali terjadi pencurian motor di sekitar {place}.",
-                                "Sering ada kelompok pemuda mabuk di {place} pada malam hari."]),
-    "kesehatan_lingkungan": (0.07, 3.0, 2, ["Banyak jentik nyamuk di genangan {place}, ada warga "
-                                            "terkena DBD.", "Bau menyengat dari {place}."]),
-    "fasilitas_umum": (0.05, 10.0, 2, ["Ayunan di {place} rusak dan berbahaya untuk anak.",
-                                       "Bangku taman di {place} patah."]),
-    "sosial": (0.03, 3.0, 1, ["Ada warga lansia hidup sendiri di sekitar {place} butuh bantuan.",
-                              "Dugaan penelantaran anak di sekitar {place}."]),
+    "kebersihan": (
+        0.30,
+        2.0,
+        4,
+        [
+            "Sampah menumpuk di {place} sudah {d} hari belum diangkut.",
+            "Ada pembuangan sampah liar di {place}.",
+            "Bak sampah di {place} penuh dan berbau.",
+        ],
+    ),
+    "drainase_banjir": (
+        0.15,
+        5.0,
+        3,
+        [
+            "Saluran air di {place} tersumbat, air meluap saat hujan.",
+            "Genangan setinggi betis di {place} setelah hujan deras.",
+            "Got di {place} mampet, perlu dikuras.",
+        ],
+    ),
+    "jalan_rusak": (
+        0.13,
+        8.0,
+        3,
+        [
+            "Jalan berlubang di {place}, membahayakan pengendara.",
+            "Aspal di {place} mengelupas sepanjang beberapa meter.",
+            "Tutup saluran di {place} pecah.",
+        ],
+    ),
+    "penerangan_jalan": (
+        0.10,
+        4.0,
+        2,
+        ["Lampu PJU di {place} mati sejak minggu lalu.", "Lampu jalan di {place} berkedip-kedip."],
+    ),
+    "ketertiban_umum": (
+        0.10,
+        3.0,
+        3,
+        ["Parkir liar menutup jalan di {place}.", "Pedagang kaki lima memakan trotoar di {place}."],
+    ),
+    "keamanan": (
+        0.07,
+        2.0,
+        2,
+        [
+            "Beberapa kali terjadi pencurian motor di sekitar {place}.",
+            "Sering ada kelompok pemuda mabuk di {place} pada malam hari.",
+        ],
+    ),
+    "kesehatan_lingkungan": (
+        0.07,
+        3.0,
+        2,
+        ["Banyak jentik nyamuk di genangan {place}, ada warga terkena DBD.", "Bau menyengat dari {place}."],
+    ),
+    "fasilitas_umum": (
+        0.05,
+        10.0,
+        2,
+        ["Ayunan di {place} rusak dan berbahaya untuk anak.", "Bangku taman di {place} patah."],
+    ),
+    "sosial": (
+        0.03,
+        3.0,
+        1,
+        [
+            "Ada warga lansia hidup sendiri di sekitar {place} butuh bantuan.",
+            "Dugaan penelantaran anak di sekitar {place}.",
+        ],
+    ),
 }
-_PLACES = ["gang masjid", "depan pos RW", "pertigaan dekat warung", "samping sekolah",
-           "ujung gang buntu", "belakang pasar", "pinggir kali", "depan balai warga",
-           "dekat halte", "jalan utama"]
+_PLACES = [
+    "gang masjid",
+    "depan pos RW",
+    "pertigaan dekat warung",
+    "samping sekolah",
+    "ujung gang buntu",
+    "belakang pasar",
+    "pinggir kali",
+    "depan balai warga",
+    "dekat halte",
+    "jalan utama",
+]
 
 
 def _working_days_after(start: dt.datetime, days: float) -> dt.datetime:
@@ -272,25 +388,45 @@ def _lifecycle(created: dt.datetime, median_days: float, rng) -> list[tuple]:
     if response > TODAY:
         return events
     if outcome < 0.04:
-        return [("status", "diterima", "ditolak", response,
-                 "Laporan tidak dapat diverifikasi: lokasi dan uraian tidak jelas.")]
+        return [
+            (
+                "status",
+                "diterima",
+                "ditolak",
+                response,
+                "Laporan tidak dapat diverifikasi: lokasi dan uraian tidak jelas.",
+            )
+        ]
     if outcome < 0.07:
-        return [("status", "diterima", "bukan_wewenang", response,
-                 "Di luar kewenangan kelurahan; diteruskan ke dinas terkait.")]
+        return [
+            (
+                "status",
+                "diterima",
+                "bukan_wewenang",
+                response,
+                "Di luar kewenangan kelurahan; diteruskan ke dinas terkait.",
+            )
+        ]
     events.append(("status", "diterima", "verifikasi", response, "Laporan diterima petugas."))
     if verified > TODAY:
         return events
-    events.append(("status", "verifikasi", "ditindaklanjuti", verified,
-                   "Petugas dijadwalkan ke lokasi."))
+    events.append(("status", "verifikasi", "ditindaklanjuti", verified, "Petugas dijadwalkan ke lokasi."))
     if resolved > TODAY:
         return events
-    events.append(("status", "ditindaklanjuti", "selesai", resolved,
-                   "Sudah ditangani; foto sesudah terlampir."))
+    events.append(
+        ("status", "ditindaklanjuti", "selesai", resolved, "Sudah ditangani; foto sesudah terlampir.")
+    )
     return events
 
 
-def make_complaints(rt: gpd.GeoDataFrame, population: pd.DataFrame, rw: gpd.GeoDataFrame,
-                    categories: pd.DataFrame, n: int = 2400, seed: int = 2026):
+def make_complaints(
+    rt: gpd.GeoDataFrame,
+    population: pd.DataFrame,
+    rw: gpd.GeoDataFrame,
+    categories: pd.DataFrame,
+    n: int = 2400,
+    seed: int = 2026,
+):
     """A year of synthetic complaints and their status events.
 
     Returns
@@ -315,22 +451,44 @@ def make_complaints(rt: gpd.GeoDataFrame, population: pd.DataFrame, rw: gpd.GeoD
             trail = _lifecycle(created, median, rng)
             status = trail[-1][2] if trail else "diterima"
             text = templates[rng.integers(len(templates))].format(
-                place=_PLACES[rng.integers(len(_PLACES))], d=int(rng.integers(2, 8)))
-            rows.append({
-                "ticket": ticket, "category": category, "description": text, "status": status,
-                "status_reason": trail[-1][4] if status in ("ditolak", "bukan_wewenang") else None,
-                "created_at": created.isoformat(),
-                "first_response_at": trail[0][3].isoformat() if trail else None,
-                "resolved_at": trail[-1][3].isoformat() if status == "selesai" else None,
-                "sla_due": _working_days_after(created, sla[category]).isoformat(),
-                "source": SYNTHETIC_SOURCE, "synthetic": True,
-                "geometry": shapely.Point(x, y),
-            })
-            events.append({"ticket": ticket, "kind": "status", "status_from": None,
-                           "status_to": "diterima", "note": "Laporan masuk.",
-                           "created_at": created.isoformat()})
-            events += [{"ticket": ticket, "kind": kind, "status_from": src, "status_to": dst,
-                        "note": note, "created_at": at.isoformat()}
-                       for kind, src, dst, at, note in trail]
+                place=_PLACES[rng.integers(len(_PLACES))], d=int(rng.integers(2, 8))
+            )
+            rows.append(
+                {
+                    "ticket": ticket,
+                    "category": category,
+                    "description": text,
+                    "status": status,
+                    "status_reason": trail[-1][4] if status in ("ditolak", "bukan_wewenang") else None,
+                    "created_at": created.isoformat(),
+                    "first_response_at": trail[0][3].isoformat() if trail else None,
+                    "resolved_at": trail[-1][3].isoformat() if status == "selesai" else None,
+                    "sla_due": _working_days_after(created, sla[category]).isoformat(),
+                    "source": SYNTHETIC_SOURCE,
+                    "synthetic": True,
+                    "geometry": shapely.Point(x, y),
+                }
+            )
+            events.append(
+                {
+                    "ticket": ticket,
+                    "kind": "status",
+                    "status_from": None,
+                    "status_to": "diterima",
+                    "note": "Laporan masuk.",
+                    "created_at": created.isoformat(),
+                }
+            )
+            events += [
+                {
+                    "ticket": ticket,
+                    "kind": kind,
+                    "status_from": src,
+                    "status_to": dst,
+                    "note": note,
+                    "created_at": at.isoformat(),
+                }
+                for kind, src, dst, at, note in trail
+            ]
     complaints = gpd.GeoDataFrame(rows, geometry="geometry", crs=4326)
     return complaints.sort_values("created_at").reset_index(drop=True), pd.DataFrame(events)

@@ -31,8 +31,9 @@ def _valid(_table):
 
 
 def _ts(name, nullable=False, default=True):
-    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable,
-                     server_default=sa.func.now() if default else None)
+    return sa.Column(
+        name, sa.DateTime(timezone=True), nullable=nullable, server_default=sa.func.now() if default else None
+    )
 
 
 def _gist(table, column="geom"):
@@ -41,8 +42,12 @@ def _gist(table, column="geom"):
 
 def _fk(column, target, ondelete=None, **kw):
     table = target.split(".")[0]
-    return sa.Column(column, sa.Text if table not in ("complaint", "app_user") else sa.BigInteger,
-                     sa.ForeignKey(target, ondelete=ondelete), **kw)
+    return sa.Column(
+        column,
+        sa.Text if table not in ("complaint", "app_user") else sa.BigInteger,
+        sa.ForeignKey(target, ondelete=ondelete),
+        **kw,
+    )
 
 
 def upgrade() -> None:
@@ -55,8 +60,7 @@ def upgrade() -> None:
         sa.Column("source", sa.Text, nullable=False),
         _geom("MULTIPOLYGON"),
         sa.PrimaryKeyConstraint("code"),
-        sa.CheckConstraint(r"code ~ '^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$'",
-                           name="code_format"),
+        sa.CheckConstraint(r"code ~ '^[0-9]{2}\.[0-9]{2}\.[0-9]{2}$'", name="code_format"),
         _valid("kecamatan"),
     )
     _gist("kecamatan")
@@ -69,8 +73,7 @@ def upgrade() -> None:
         sa.Column("source", sa.Text, nullable=False),
         _geom("MULTIPOLYGON"),
         sa.PrimaryKeyConstraint("code"),
-        sa.CheckConstraint(r"code ~ '^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[12][0-9]{3}$'",
-                           name="code_format"),
+        sa.CheckConstraint(r"code ~ '^[0-9]{2}\.[0-9]{2}\.[0-9]{2}\.[12][0-9]{3}$'", name="code_format"),
         sa.CheckConstraint("kind IN ('kelurahan', 'desa')", name="kind"),
         sa.CheckConstraint("left(code, 8) = kecamatan_code", name="code_in_kecamatan"),
         _valid("kelurahan"),
@@ -90,8 +93,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("code"),
         sa.UniqueConstraint("kelurahan_code", "number"),
         sa.CheckConstraint("number BETWEEN 1 AND 999", name="number_range"),
-        sa.CheckConstraint("code = kelurahan_code || '.RW' || lpad(number::text, 3, '0')",
-                           name="code_derived"),
+        sa.CheckConstraint(
+            "code = kelurahan_code || '.RW' || lpad(number::text, 3, '0')", name="code_derived"
+        ),
         _valid("rw"),
     )
     _gist("rw")
@@ -108,8 +112,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("code"),
         sa.UniqueConstraint("rw_code", "number"),
         sa.CheckConstraint("number BETWEEN 1 AND 999", name="number_range"),
-        sa.CheckConstraint("code = rw_code || '.RT' || lpad(number::text, 3, '0')",
-                           name="code_derived"),
+        sa.CheckConstraint("code = rw_code || '.RT' || lpad(number::text, 3, '0')", name="code_derived"),
         sa.CheckConstraint("left(rw_code, 13) = kelurahan_code", name="rw_in_kelurahan"),
         _valid("rt"),
     )
@@ -124,21 +127,23 @@ def upgrade() -> None:
         sa.Column("year", sa.SmallInteger, nullable=False),
         *(sa.Column(c, sa.Integer) for c in ("households",)),
         sa.Column("persons", sa.Integer, nullable=False),
-        *(sa.Column(c, sa.Integer) for c in
-          ("male", "female", "age_0_4", "age_5_14", "age_15_64", "age_65_plus")),
+        *(
+            sa.Column(c, sa.Integer)
+            for c in ("male", "female", "age_0_4", "age_5_14", "age_15_64", "age_65_plus")
+        ),
         sa.Column("source", sa.Text, nullable=False),
         sa.Column("synthetic", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("unit_code", "year"),
-        sa.CheckConstraint("unit_code = coalesce(rt_code, rw_code, kelurahan_code)",
-                           name="unit_code"),
+        sa.CheckConstraint("unit_code = coalesce(rt_code, rw_code, kelurahan_code)", name="unit_code"),
         sa.CheckConstraint("rt_code IS NULL OR rw_code IS NOT NULL", name="rt_has_rw"),
         sa.CheckConstraint("year BETWEEN 1900 AND 2100", name="year_range"),
         sa.CheckConstraint(
             "persons >= 0 AND coalesce(households, 0) >= 0 AND coalesce(male, 0) >= 0 "
-            "AND coalesce(female, 0) >= 0", name="non_negative"),
-        sa.CheckConstraint("male IS NULL OR female IS NULL OR male + female = persons",
-                           name="sexes_sum"),
+            "AND coalesce(female, 0) >= 0",
+            name="non_negative",
+        ),
+        sa.CheckConstraint("male IS NULL OR female IS NULL OR male + female = persons", name="sexes_sum"),
     )
     op.create_table(
         "facility_category",
@@ -172,8 +177,7 @@ def upgrade() -> None:
         _valid("facility"),
     )
     _gist("facility")
-    op.create_index("ix_facility_kelurahan_code_category", "facility",
-                    ["kelurahan_code", "category"])
+    op.create_index("ix_facility_kelurahan_code_category", "facility", ["kelurahan_code", "category"])
     op.create_table(
         "complaint_category",
         sa.Column("code", sa.Text),
@@ -183,8 +187,7 @@ def upgrade() -> None:
         sa.Column("privacy", sa.Text, nullable=False),
         sa.Column("public", sa.Boolean, nullable=False, server_default=sa.true()),
         sa.PrimaryKeyConstraint("code"),
-        sa.CheckConstraint("privacy IN ('exact', 'grid', 'rt', 'hidden')",
-                           name="privacy"),
+        sa.CheckConstraint("privacy IN ('exact', 'grid', 'rt', 'hidden')", name="privacy"),
         sa.CheckConstraint("sla_days > 0", name="sla_positive"),
     )
     op.create_table(
@@ -233,14 +236,11 @@ def upgrade() -> None:
         sa.UniqueConstraint("ticket"),
         sa.CheckConstraint(f"status IN {STATUSES}", name="status"),
         sa.CheckConstraint(
-            "status NOT IN ('ditolak', 'bukan_wewenang') OR status_reason IS NOT NULL",
-            name="reason_required"),
-        sa.CheckConstraint("duplicate_of IS NULL OR duplicate_of <> id",
-                           name="not_own_duplicate"),
-        sa.CheckConstraint("resolved_at IS NULL OR resolved_at >= created_at",
-                           name="resolved_after"),
-        sa.CheckConstraint("length(btrim(description)) > 0",
-                           name="description_not_blank"),
+            "status NOT IN ('ditolak', 'bukan_wewenang') OR status_reason IS NOT NULL", name="reason_required"
+        ),
+        sa.CheckConstraint("duplicate_of IS NULL OR duplicate_of <> id", name="not_own_duplicate"),
+        sa.CheckConstraint("resolved_at IS NULL OR resolved_at >= created_at", name="resolved_after"),
+        sa.CheckConstraint("length(btrim(description)) > 0", name="description_not_blank"),
         _valid("complaint"),
     )
     _gist("complaint")
@@ -260,10 +260,8 @@ def upgrade() -> None:
         _fk("user_id", "app_user.id"),
         _ts("created_at"),
         sa.PrimaryKeyConstraint("id"),
-        sa.CheckConstraint("kind IN ('status', 'note', 'photo', 'support', 'dispute')",
-                           name="kind"),
-        sa.CheckConstraint("kind <> 'status' OR status_to IS NOT NULL",
-                           name="status_has_target"),
+        sa.CheckConstraint("kind IN ('status', 'note', 'photo', 'support', 'dispute')", name="kind"),
+        sa.CheckConstraint("kind <> 'status' OR status_to IS NOT NULL", name="status_has_target"),
     )
     op.create_index("ix_complaint_event_complaint_id", "complaint_event", ["complaint_id"])
     # The trail is append-only: corrections are new events, never edits.
@@ -287,8 +285,7 @@ def upgrade() -> None:
         _ts("created_at"),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("complaint_id"),
-        sa.CheckConstraint("anonymity IN ('publik_tanpa_nama', 'rahasia')",
-                           name="anonymity"),
+        sa.CheckConstraint("anonymity IN ('publik_tanpa_nama', 'rahasia')", name="anonymity"),
     )
     op.create_table(
         "analysis_run",
@@ -325,7 +322,18 @@ def downgrade() -> None:
         op.drop_table(table)
     op.execute("DROP TRIGGER complaint_event_append_only ON complaint_event")
     op.execute("DROP FUNCTION complaint_event_append_only()")
-    for table in ("complaint_event", "complaint", "app_user_kelurahan", "app_user",
-                  "complaint_category", "facility", "facility_category", "population", "rt", "rw",
-                  "kelurahan", "kecamatan"):
+    for table in (
+        "complaint_event",
+        "complaint",
+        "app_user_kelurahan",
+        "app_user",
+        "complaint_category",
+        "facility",
+        "facility_category",
+        "population",
+        "rt",
+        "rw",
+        "kelurahan",
+        "kecamatan",
+    ):
         op.drop_table(table)

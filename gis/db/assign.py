@@ -1,0 +1,55 @@
+"""Assign points to the RT, RW and kelurahan that contain them, with GiST-indexed joins."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+__all__ = ["assign_units", "POINT_TABLES"]
+
+POINT_TABLES = ("facility", "complaint")
+
+# Loop over polygons and probe the points' GiST index per polygon (CROSS JOIN LATERAL): about ten
+# times faster than the planner's default point-by-point plan for many points in few polygons.
+# (polygon table, RT expression, RW expression, kelurahan expression, which points still need it)
+_LEVELS = (
+    ("rt", "rt.code", "rt.rw_code", "rt.kelurahan_code", "rt_code IS NULL"),
+    ("rw", "NULL", "rw.code", "rw.kelurahan_code", "rw_code IS NULL"),
+    ("kelurahan", "NULL", "NULL", "kelurahan.code", "kelurahan_code IS NULL"),
+)
+
+
+def assign_units(conn: Connection, table: str, ids: list[int] | None = None) -> dict:
+    """Fill ``rt_code``, ``rw_code`` and ``kelurahan_code`` of points not yet assigned.
+
+    Each point gets the finest unit containing it: an RT when RTs exist there, else the RW, else
+    the kelurahan. A point on a shared edge goes to the unit with the smallest code, so the result
+    does not depend on the plan.
+
+    Returns
+    -------
+    dict
+        Points assigned at each level and how many remain unassigned.
+    """
+    if table not in POINT_TABLES:
+        raise ValueError(f"assign_units works on {POINT_TABLES}, not {table!r}")
+    scope = "AND p.id = ANY(:ids)" if ids is not None else ""
+    params = {"ids": list(ids)} if ids is not None else {}
+    counts = {}
+    for level, rt, rw, kel, unassigned in _LEVELS:
+        sql = f"""
+            UPDATE {table} t SET rt_code = m.rt, rw_code = m.rw, kelurahan_code = m.kel
+            FROM (
+                SELECT DISTINCT ON (hit.id) hit.id, hit.rt, hit.rw, hit.kel
+                FROM {level} CROSS JOIN LATERAL (
+                    SELECT p.id, {rt} AS rt, {rw} AS rw, {kel} AS kel, {level}.code AS unit
+                    FROM {table} p
+                    WHERE ST_Intersects({level}.geom, p.geom) AND p.{unassigned} {scope}
+                ) hit
+                ORDER BY hit.id, hit.unit
+            ) m
+            WHERE t.id = m.id"""
+        counts[level] = conn.execute(sa.text(sql), params).rowcount
+    remaining = f"SELECT count(*) FROM {table} p WHERE p.kelurahan_code IS NULL {scope}"
+    counts["unassigned"] = conn.execute(sa.text(remaining), params).scalar_one()
+    return counts

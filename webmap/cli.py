@@ -1,0 +1,228 @@
+"""The ``sigkel`` command: Flask's click group, so it also knows the app (``sigkel routes``).
+
+Commands parse arguments and call ``gis``; expected errors print one clear message and exit 1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import click
+import sqlalchemy as sa
+from flask.cli import FlaskGroup
+
+from gis.config import Settings
+from gis.db import migrate
+from gis.db.embedded import EmbeddedCluster
+from gis.db.engine import describe_url, ensure_database, make_engine
+from gis.errors import SigkelError
+
+__all__ = ["cli", "main"]
+
+
+def _create_app():
+    from webmap import create_app
+
+    return create_app()
+
+
+class SigkelGroup(FlaskGroup):
+    """Turns expected errors into a message and exit status 1, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SigkelError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except sa.exc.OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise click.ClickException(
+                f"Lost the connection to the database: {reason}. Check that it is running "
+                "(sigkel db status) and try again."
+            ) from exc
+
+
+@click.group(
+    cls=SigkelGroup, create_app=_create_app, add_version_option=False, load_dotenv=False, set_debug_flag=False
+)
+def cli():
+    """SIG Kelurahan: maps, complaints and planning layers for a kelurahan office.
+
+    Without DATABASE_URL, sigkel runs its own PostGIS database under var/.
+    """
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@contextlib.contextmanager
+def _database(settings: Settings, announce: bool = True):
+    """An engine on a usable database; stops the embedded one afterwards if we started it."""
+    started = False
+    if not settings.database_url:
+        cluster = EmbeddedCluster.from_settings(settings)
+        started = cluster.start()
+        if announce and started:
+            click.echo(f"Embedded PostGIS started ({cluster.data_dir}).")
+    url = ensure_database(settings)
+    engine = make_engine(url)
+    try:
+        yield engine, started
+    finally:
+        engine.dispose()
+
+
+# -- sigkel db ------------------------------------------------------------------------------------
+
+
+@cli.group("db")
+def db_group():
+    """Manage the database server and its schema."""
+
+
+def _cluster_or_explain(settings: Settings) -> EmbeddedCluster:
+    if settings.database_url:
+        raise click.ClickException(
+            f"DATABASE_URL is set ({describe_url(settings.database_url)}), so sigkel uses that "
+            "server and runs no local database. Unset DATABASE_URL to use the embedded one."
+        )
+    return EmbeddedCluster.from_settings(settings)
+
+
+@db_group.command("start")
+def db_start():
+    """Start the embedded database (created on first use)."""
+    cluster = _cluster_or_explain(_settings())
+    started = cluster.start()
+    click.echo("Started." if started else "Already running.")
+    click.echo(cluster.status().describe())
+
+
+@db_group.command("stop")
+def db_stop():
+    """Stop the embedded database."""
+    cluster = _cluster_or_explain(_settings())
+    click.echo("Stopped." if cluster.stop() else "It was not running.")
+
+
+@db_group.command("status")
+def db_status():
+    """Show whether the embedded database runs."""
+    settings = _settings()
+    if settings.database_url:
+        click.echo(f"Using DATABASE_URL: {describe_url(settings.database_url)}")
+        return
+    click.echo(EmbeddedCluster.from_settings(settings).status().describe())
+
+
+@db_group.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision):
+    """Bring the tables to the newest schema."""
+    settings = _settings()
+    with _database(settings) as (engine, _), engine.begin() as conn:
+        before = migrate.current(conn)
+        after = migrate.upgrade(conn, revision)
+    click.echo(f"Schema: {before or 'empty'} -> {after}")
+
+
+@db_group.command("downgrade")
+@click.argument("revision", default="-1")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def db_downgrade(revision, yes):
+    """Undo the last schema change, or back to REVISION.
+
+    'base' removes every table.
+    """
+    if not yes:
+        click.confirm(f"Downgrade the schema to {revision}? Data in removed tables is lost", abort=True)
+    with _database(_settings()) as (engine, _), engine.begin() as conn:
+        after = migrate.downgrade(conn, revision)
+    click.echo(f"Schema now at: {after or 'empty'}")
+
+
+@db_group.command("current")
+def db_current():
+    """Show the schema version of the database."""
+    with _database(_settings(), announce=False) as (engine, _), engine.connect() as conn:
+        now = migrate.current(conn)
+    click.echo(f"current: {now or 'empty'}\nhead:    {migrate.head()}")
+
+
+# -- sigkel demo / serve ----------------------------------------------------------------------
+
+
+def _serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+    from webmap.serve import run_gunicorn
+
+    click.echo(f"Serving on http://{host}:{port}  (Ctrl-C to stop)")
+    run_gunicorn(host, port, workers, threads)
+
+
+_host = click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+_port = click.option("--port", type=int, default=None, help="Port (default 5000).")
+
+
+@cli.command("demo")
+@click.option("--no-serve", is_flag=True, help="Load the data and exit without serving.")
+@_host
+@_port
+def demo(no_serve, host, port):
+    """Load the Cempaka Putih demo and serve its map.
+
+    Safe to repeat: loading again updates rows in place and duplicates nothing.
+    """
+    settings = _settings()
+    with _database(settings) as (engine, started):
+        t0 = time.monotonic()
+        with engine.begin() as conn:
+            migrate.upgrade(conn)
+            from gis import pipelines
+
+            read = pipelines.load_demo(conn, settings.data_dir)
+            counts = pipelines.demo_counts(conn)
+        click.echo(
+            f"Demo loaded in {time.monotonic() - t0:.1f} s: " + ", ".join(f"{counts[k]} {k}" for k in counts)
+        )
+        click.echo(
+            f"(files: {read['rw']} RW, {read['rt']} RT synthetic, {read['facilities']} "
+            f"facilities, {read['complaints']} complaints synthetic)"
+        )
+        if not no_serve:
+            try:
+                _serve(settings, host or settings.host, port or settings.port, 2, 4)
+            finally:
+                if started:
+                    EmbeddedCluster.from_settings(settings).stop()
+                    click.echo("Embedded PostGIS stopped.")
+
+
+@cli.command("serve")
+@_host
+@_port
+@click.option("--workers", type=int, default=2, show_default=True, help="Worker processes.")
+@click.option("--threads", type=int, default=4, show_default=True, help="Threads per worker.")
+def serve(host, port, workers, threads):
+    """Serve the web app with gunicorn.
+
+    The database must have its tables: run `sigkel db upgrade` first.
+    """
+    settings = _settings()
+    with _database(settings) as (engine, started):
+        with engine.connect() as conn:
+            if migrate.current(conn) is None:
+                raise click.ClickException(
+                    "The database has no tables yet: run `sigkel db "
+                    "upgrade` (or `sigkel demo` for the demo area)."
+                )
+        try:
+            _serve(settings, host or settings.host, port or settings.port, workers, threads)
+        finally:
+            if started:
+                EmbeddedCluster.from_settings(settings).stop()
+
+
+def main() -> None:
+    cli(prog_name="sigkel")

@@ -1,0 +1,64 @@
+"""One error handler: expected errors show their safe message; anything else shows nothing inside."""
+
+from __future__ import annotations
+
+from flask import Flask, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from gis.errors import SigkelError
+
+__all__ = ["init_app"]
+
+_TITLES = {
+    400: "Permintaan tidak valid",
+    404: "Tidak ditemukan",
+    405: "Metode tidak diizinkan",
+    422: "Data tidak valid",
+    500: "Terjadi kesalahan",
+    503: "Layanan sedang tidak tersedia",
+}
+
+
+def _wants_json() -> bool:
+    if request.path.startswith(("/api/", "/ogc/", "/open311/", "/tiles/")):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def _respond(status: int, code: str, message: str, hint: str | None = None):
+    if _wants_json():
+        body = {"error": code, "message": message, **({"hint": hint} if hint else {})}
+        response = jsonify(body)
+    else:
+        response = render_template(
+            "error.html", status=status, title=_TITLES.get(status, "Galat"), message=message, hint=hint
+        )
+    response = response if not isinstance(response, str) else (response, status)
+    return response, status
+
+
+def _sigkel_error(exc: SigkelError):
+    response, status = _respond(exc.http_status, exc.code, exc.message, exc.hint)
+    if status == 503:
+        return response, status, {"Retry-After": "5"}
+    return response, status
+
+
+def _http_error(exc: HTTPException):
+    return _respond(exc.code or 500, (exc.name or "error").lower().replace(" ", "-"), exc.description or "")
+
+
+def _unexpected(exc: Exception):
+    from flask import current_app
+
+    current_app.logger.exception("Unhandled error on %s", request.path)
+    return _respond(
+        500, "internal-error", "Terjadi kesalahan di server. / Something went wrong on the server."
+    )
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(SigkelError, _sigkel_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
