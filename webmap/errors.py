@@ -28,14 +28,9 @@ def _wants_json() -> bool:
 
 def _respond(status: int, code: str, message: str, hint: str | None = None):
     if _wants_json():
-        body = {"error": code, "message": message, **({"hint": hint} if hint else {})}
-        response = jsonify(body)
-    else:
-        response = render_template(
-            "error.html", status=status, title=_TITLES.get(status, "Galat"), message=message, hint=hint
-        )
-    response = response if not isinstance(response, str) else (response, status)
-    return response, status
+        return jsonify({"error": code, "message": message, **({"hint": hint} if hint else {})}), status
+    title = _TITLES.get(status, "Galat")
+    return render_template("error.html", status=status, title=title, message=message, hint=hint), status
 
 
 def _sigkel_error(exc: SigkelError):

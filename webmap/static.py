@@ -10,7 +10,7 @@ from werkzeug.security import safe_join
 __all__ = ["init_app"]
 
 STATIC = Path(__file__).with_name("static")
-_TYPES = {".js": "text/javascript", ".css": "text/css"}
+_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}
 
 
 def static_file(filename: str):
@@ -34,5 +34,10 @@ def static_file(filename: str):
     return response
 
 
+def favicon():
+    return static_file("favicon.svg")
+
+
 def init_app(app: Flask) -> None:
     app.add_url_rule("/static/<path:filename>", "static", static_file)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)

@@ -25,6 +25,7 @@ import os
 import pwd
 import re
 import shutil
+import stat
 import subprocess
 import tempfile
 import time
@@ -107,6 +108,23 @@ def find_pg_bindir(explicit: Path | None = None) -> Path:
     )
 
 
+def _world_traversable(path: Path) -> bool:
+    """True when every existing ancestor of ``path`` lets other users pass through."""
+    for folder in [path, *path.parents]:
+        if folder.exists() and not folder.stat().st_mode & stat.S_IXOTH:
+            return False
+    return True
+
+
+def _reachable_var_dir(var_dir: Path) -> Path:
+    """``var_dir``, or a stable folder under /var/lib/sigkel when we are root and the cluster's
+    unprivileged OS user could not reach ``var_dir`` (a checkout under /root, for instance)."""
+    if os.geteuid() != 0 or _world_traversable(var_dir):
+        return var_dir
+    digest = hashlib.sha1(str(var_dir).encode()).hexdigest()[:12]
+    return Path("/var/lib/sigkel") / f"{var_dir.parent.name}-{digest}"
+
+
 @dataclass(frozen=True)
 class ClusterStatus:
     """What ``sigkel db status`` shows."""
@@ -144,7 +162,8 @@ class EmbeddedCluster:
     def __init__(
         self, var_dir: Path, db_name: str = "sigkel", os_user: str = "sigkel", bindir: Path | None = None
     ):
-        self.var_dir = Path(var_dir).resolve()
+        self.requested_var_dir = Path(var_dir).resolve()
+        self.var_dir = _reachable_var_dir(self.requested_var_dir)
         self.data_dir = self.var_dir / "pgdata"
         self.log_file = self.var_dir / "log" / "postgres.log"
         self.db_name = db_name

@@ -1,0 +1,20 @@
+# The README's two commands: `make demo` and `make test`.
+.PHONY: setup demo test lint clean-db
+
+setup:
+	scripts/setup
+
+demo:
+	scripts/setup
+	.venv/bin/sigkel demo
+
+test:
+	scripts/setup --dev
+	.venv/bin/python -m pytest
+
+lint:
+	.venv/bin/ruff check .
+
+clean-db:
+	-.venv/bin/sigkel db stop
+	rm -rf var/pgdata

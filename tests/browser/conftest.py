@@ -1,0 +1,75 @@
+"""A live server on a free loopback port and Debian's Chromium through Playwright (no download)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from gis.config import project_root
+
+CHROMIUM = os.environ.get("SIGKEL_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = project_root() / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def live_server(database_url, settings):
+    from dataclasses import replace
+
+    from webmap import create_app
+
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "browser-tests",
+            "SIGKEL_SETTINGS": replace(settings, basemap="none"),
+        }
+    )
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    engine = app.extensions.get("sigkel.engine")
+    if engine is not None:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is not installed: run scripts/setup.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context()
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def screenshot(page, name: str) -> Path:
+    ARTIFACTS.joinpath("screenshots").mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / "screenshots" / f"{name}.png"
+    page.screenshot(path=str(path))
+    return path
