@@ -6,6 +6,7 @@ Commands parse arguments and call ``gis``; expected errors print one clear messa
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 
 import click
@@ -154,11 +155,22 @@ def db_current():
 # -- sigkel demo / serve ----------------------------------------------------------------------
 
 
-def _serve(settings: Settings, host: str, port: int, workers: int, threads: int) -> None:
+def _serve(settings: Settings, host: str, port: int, workers: int, threads: int, started: bool) -> None:
+    """Serve until interrupted; then stop the embedded database if this command started it.
+
+    gunicorn forks its workers from this process and they leave through SystemExit, unwinding this
+    same stack: only the process that started the database may stop it.
+    """
     from webmap.serve import run_gunicorn
 
+    owner = os.getpid()
     click.echo(f"Serving on http://{host}:{port}  (Ctrl-C to stop)")
-    run_gunicorn(host, port, workers, threads)
+    try:
+        run_gunicorn(host, port, workers, threads)
+    finally:
+        if started and os.getpid() == owner:
+            EmbeddedCluster.from_settings(settings).stop()
+            click.echo("Embedded PostGIS stopped.")
 
 
 _host = click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
@@ -191,12 +203,7 @@ def demo(no_serve, host, port):
             f"facilities, {read['complaints']} complaints synthetic)"
         )
         if not no_serve:
-            try:
-                _serve(settings, host or settings.host, port or settings.port, 2, 4)
-            finally:
-                if started:
-                    EmbeddedCluster.from_settings(settings).stop()
-                    click.echo("Embedded PostGIS stopped.")
+            _serve(settings, host or settings.host, port or settings.port, 2, 4, started)
 
 
 @cli.command("serve")
@@ -217,11 +224,7 @@ def serve(host, port, workers, threads):
                     "The database has no tables yet: run `sigkel db "
                     "upgrade` (or `sigkel demo` for the demo area)."
                 )
-        try:
-            _serve(settings, host or settings.host, port or settings.port, workers, threads)
-        finally:
-            if started:
-                EmbeddedCluster.from_settings(settings).stop()
+        _serve(settings, host or settings.host, port or settings.port, workers, threads, started)
 
 
 def main() -> None:
