@@ -64,9 +64,13 @@ def test_worker_reload_keeps_the_database_and_ctrl_c_stops_it(var_dir):
     assert not cluster.running
     port = _free_port()
     full_env = {**{k: v for k, v in os.environ.items() if k != "DATABASE_URL"}, **env}
-    proc = subprocess.Popen([str(Path(sys.executable).with_name("sigkel")), "serve", "--port",
-                             str(port)], env=full_env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).with_name("sigkel")), "serve", "--port", str(port)],
+        env=full_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     health = f"http://127.0.0.1:{port}/healthz"
     try:
         assert _wait(lambda: _get(health) == 200), "server did not come up"
