@@ -7,7 +7,7 @@ untouched. Layers are never embedded: a small element fetches them from our API 
 
 from __future__ import annotations
 
-import json
+from jinja2.utils import htmlsafe_json_dumps
 
 __all__ = ["base_map", "FetchGeoJson", "rw_boundary_map", "map_parts"]
 
@@ -109,11 +109,12 @@ def _fetch_geojson_class():
         ):
             super().__init__()
             self._name = "FetchGeoJson"
-            self.url_json = json.dumps(url)
-            self.layer_name_json = json.dumps(name)
-            self.style_json = json.dumps(style or {})
-            self.label_json = json.dumps(label)
-            self.fit_json = json.dumps(bool(fit_bounds))
+            # htmlsafe: these go inside <script>, where "</script>" in a value would end it.
+            self.url_json = htmlsafe_json_dumps(url)
+            self.layer_name_json = htmlsafe_json_dumps(name)
+            self.style_json = htmlsafe_json_dumps(style or {})
+            self.label_json = htmlsafe_json_dumps(label)
+            self.fit_json = htmlsafe_json_dumps(bool(fit_bounds))
 
     return _FetchGeoJson
 

@@ -25,7 +25,7 @@ from gis.errors import SigkelError
 
 ROOT = project_root()
 SHARED_DATASETS = Path(os.environ.get("SIGKEL_SHARED_DATASETS", ROOT.parent / "shared" / "datasets"))
-TEST_DB = "sigkel_test"
+TEST_DB = f"sigkel_test_{os.getpid()}"  # concurrent runs never share (or drop) each other's
 
 
 @pytest.fixture(scope="session")

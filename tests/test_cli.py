@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
+from gis.db import migrate
 from gis.db.engine import make_engine
 from tests.helpers import run_sigkel
 from webmap.cli import cli
@@ -42,7 +43,7 @@ def test_upgrade_and_demo_on_an_existing_postgis_via_database_url(scratch_db, tm
     env = {"DATABASE_URL": url, "SIGKEL_VAR_DIR": str(tmp_path / "var")}
     up = run_sigkel("db", "upgrade", env=env)
     assert up.returncode == 0, up.stderr
-    assert "-> 0001" in up.stdout
+    assert f"-> {migrate.head()}" in up.stdout
     demo = run_sigkel("demo", "--no-serve", env=env)
     assert demo.returncode == 0, demo.stderr
     again = run_sigkel("demo", "--no-serve", env=env)
@@ -54,7 +55,7 @@ def test_upgrade_and_demo_on_an_existing_postgis_via_database_url(scratch_db, tm
     engine.dispose()
     assert not (tmp_path / "var" / "pgdata").exists()  # nothing local was started
     current = run_sigkel("db", "current", env=env)
-    assert "current: 0001" in current.stdout
+    assert f"current: {migrate.head()}" in current.stdout
     down = run_sigkel("db", "downgrade", "base", "--yes", env=env)
     assert down.returncode == 0 and "empty" in down.stdout
 

@@ -42,6 +42,13 @@ class SigkelGroup(FlaskGroup):
                 f"Lost the connection to the database: {reason}. Check that it is running "
                 "(sigkel db status) and try again."
             ) from exc
+        except sa.exc.DBAPIError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            hint = ""
+            if "permission denied" in reason:
+                hint = (" The database user may lack rights on schema public (PostgreSQL 15+): "
+                        "GRANT CREATE ON SCHEMA public TO <user>;")
+            raise click.ClickException(f"The database refused the operation: {reason}.{hint}") from exc
 
 
 @click.group(

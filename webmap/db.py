@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
 from flask import Flask, current_app, g
 
 from gis.db.engine import database_url, make_engine, unavailable
 
-__all__ = ["init_app", "get_conn", "get_engine"]
+__all__ = ["init_app", "get_conn", "get_engine", "mark_failed"]
+
+
+_ENGINE_LOCK = threading.Lock()
 
 
 def get_engine():
     """The app's engine, created on first use (after the worker has forked)."""
     engine = current_app.extensions.get("sigkel.engine")
-    if engine is None:
+    if engine is not None:
+        return engine
+    with _ENGINE_LOCK:
+        engine = current_app.extensions.get("sigkel.engine")
+        if engine is not None:
+            return engine
         url = current_app.config.get("DATABASE_URL") or database_url(current_app.config["SIGKEL_SETTINGS"])
         engine = make_engine(url, pool_size=5, max_overflow=5, pool_timeout=5)
         current_app.extensions["sigkel.engine"] = engine
@@ -35,15 +45,31 @@ def get_conn() -> sa.Connection:
     return g.sigkel_conn
 
 
+def mark_failed() -> None:
+    """Called by the error handlers: the request's transaction must roll back."""
+    g.sigkel_failed = True
+
+
+def _finish(response):
+    """Commit before the response leaves, so a failed commit is a 5xx, not a lost write."""
+    tx = g.get("sigkel_tx")
+    if tx is not None and tx.is_active and not g.get("sigkel_failed") and response.status_code < 400:
+        tx.commit()
+    return response
+
+
 def _close(exc: BaseException | None) -> None:
     conn, tx = g.pop("sigkel_conn", None), g.pop("sigkel_tx", None)
     if conn is None:
         return
-    if tx is not None and tx.is_active:
-        (tx.rollback if exc is not None else tx.commit)()
-    if current_app.config.get("SIGKEL_CONNECTION") is None:
-        conn.close()
+    try:
+        if tx is not None and tx.is_active:
+            tx.rollback()  # anything not committed by _finish failed
+    finally:
+        if current_app.config.get("SIGKEL_CONNECTION") is None:
+            conn.close()
 
 
 def init_app(app: Flask) -> None:
+    app.after_request(_finish)
     app.teardown_request(_close)

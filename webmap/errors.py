@@ -6,6 +6,7 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from gis.errors import SigkelError
+from webmap.db import mark_failed
 
 __all__ = ["init_app"]
 
@@ -27,6 +28,7 @@ def _wants_json() -> bool:
 
 
 def _respond(status: int, code: str, message: str, hint: str | None = None):
+    mark_failed()
     if _wants_json():
         return jsonify({"error": code, "message": message, **({"hint": hint} if hint else {})}), status
     title = _TITLES.get(status, "Galat")

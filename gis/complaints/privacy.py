@@ -14,6 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from gis.db.assign import id_scope
+
 __all__ = ["refresh_public_points", "GRID_METRES"]
 
 GRID_METRES = 100
@@ -43,13 +45,13 @@ WHERE c.id = src.id
 """
 
 
-def refresh_public_points(conn: Connection, ids: list[int] | None = None) -> int:
+def refresh_public_points(conn: Connection, ids: list[int] | str | None = None) -> int:
     """Recompute ``geom_public`` for complaints (all, or ``ids``); returns rows updated.
 
     Complaints of non-public categories get no public point at all.
     """
-    scope = "AND c.id = ANY(:ids)" if ids is not None else ""
-    params = {"cell": GRID_METRES, **({"ids": list(ids)} if ids is not None else {})}
+    scope, params = id_scope(ids, "c")
+    params["cell"] = GRID_METRES
     hidden = (
         "UPDATE complaint c SET geom_public = NULL FROM complaint_category cat "
         f"WHERE cat.code = c.category AND NOT cat.public {scope}"

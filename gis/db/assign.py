@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["assign_units", "POINT_TABLES"]
+__all__ = ["assign_units", "id_scope", "POINT_TABLES"]
 
 POINT_TABLES = ("facility", "complaint")
 
@@ -19,7 +19,19 @@ _LEVELS = (
 )
 
 
-def assign_units(conn: Connection, table: str, ids: list[int] | None = None) -> dict:
+def id_scope(ids, alias: str = "p") -> tuple[str, dict]:
+    """SQL restricting ``alias.id`` to ``ids``: a list of ids, the name of a temp table with an
+    ``id`` column (cheaper for a million rows), or None for every row."""
+    if ids is None:
+        return "", {}
+    if isinstance(ids, str):
+        if not ids.isidentifier():
+            raise ValueError(f"not a table name: {ids!r}")
+        return f"AND {alias}.id IN (SELECT id FROM {ids})", {}
+    return f"AND {alias}.id = ANY(:ids)", {"ids": list(ids)}
+
+
+def assign_units(conn: Connection, table: str, ids: list[int] | str | None = None) -> dict:
     """Fill ``rt_code``, ``rw_code`` and ``kelurahan_code`` of points not yet assigned.
 
     Each point gets the finest unit containing it: an RT when RTs exist there, else the RW, else
@@ -33,8 +45,7 @@ def assign_units(conn: Connection, table: str, ids: list[int] | None = None) -> 
     """
     if table not in POINT_TABLES:
         raise ValueError(f"assign_units works on {POINT_TABLES}, not {table!r}")
-    scope = "AND p.id = ANY(:ids)" if ids is not None else ""
-    params = {"ids": list(ids)} if ids is not None else {}
+    scope, params = id_scope(ids)
     counts = {}
     for level, rt, rw, kel, unassigned in _LEVELS:
         sql = f"""

@@ -217,7 +217,12 @@ class EmbeddedCluster:
             "--user-group",
             self._os_user,
         ]
-        out = subprocess.run(cmd, capture_output=True, text=True)
+        try:
+            out = subprocess.run(cmd, capture_output=True, text=True)
+        except FileNotFoundError:
+            raise ClusterError("useradd is not available to create the OS user that owns the "
+                               "embedded database.", "Run as root with a full PATH (su -), or set "
+                               "SIGKEL_CLUSTER_USER to an existing user.") from None
         if out.returncode not in (0, 9):  # 9: already exists (race with another process)
             raise ClusterError(
                 f"Could not create the OS user {self._os_user!r} that owns the embedded database "
@@ -235,9 +240,15 @@ class EmbeddedCluster:
         user = self._run_as()
         kwargs = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []} if user else {}
         env = {**os.environ, "LC_ALL": "C.UTF-8", "PGTZ": "UTC"}
-        out = subprocess.run(
-            args, capture_output=True, text=True, env=env, timeout=timeout, cwd="/", **kwargs
-        )
+        try:
+            out = subprocess.run(
+                args, capture_output=True, text=True, env=env, timeout=timeout, cwd="/", **kwargs
+            )
+        except subprocess.TimeoutExpired:
+            raise ClusterError(
+                f"{Path(args[0]).name} did not finish within {timeout:.0f} s.",
+                f"See {self.log_file}; the machine may be overloaded.",
+            ) from None
         if check and out.returncode != 0:
             raise ClusterError(
                 f"{Path(args[0]).name} failed: {(out.stderr or out.stdout).strip()[-800:]}",
@@ -247,10 +258,16 @@ class EmbeddedCluster:
 
     def _own(self, *paths: Path) -> None:
         user = self._run_as()
+        uid = user.pw_uid if user else os.geteuid()
         for path in paths:
             path.mkdir(parents=True, exist_ok=True)
             if user:
                 os.chown(path, user.pw_uid, user.pw_gid)
+            info = path.stat()
+            if info.st_uid != uid:
+                raise ClusterError(f"{path} belongs to another user; refusing to use it for the "
+                                   "database socket or files.", "Remove it, or set SIGKEL_VAR_DIR.")
+            path.chmod(0o700)
         if user:
             self._check_reachable(user)
 
@@ -315,7 +332,8 @@ class EmbeddedCluster:
         with open(staging / "postgresql.conf", "a") as conf:
             conf.write(
                 "\n# sigkel embedded cluster: unix socket only, modest memory for a 2-core box\n"
-                "listen_addresses = ''\nmax_connections = 60\nshared_buffers = 256MB\n"
+                "listen_addresses = ''\nunix_socket_permissions = 0700\n"
+                "max_connections = 60\nshared_buffers = 256MB\n"
                 "work_mem = 32MB\nmaintenance_work_mem = 256MB\ntimezone = 'UTC'\n"
             )
         staging.rename(self.data_dir)
@@ -374,7 +392,9 @@ class EmbeddedCluster:
             return True
 
     def _start_postmaster(self, timeout: float) -> None:
-        options = f"-k {self.socket_dir} -p {_PORT} -c listen_addresses=''"
+        # Trust auth is safe only because nobody but the owner (and root) can reach the socket.
+        options = (f"-k '{self.socket_dir}' -p {_PORT} -c listen_addresses='' "
+                   "-c unix_socket_permissions=0700")
         deadline = time.monotonic() + timeout
         while True:
             self._clear_stale()
@@ -445,14 +465,14 @@ class EmbeddedCluster:
     def _psycopg(self, db_name: str):
         import psycopg
 
-        return psycopg.connect(
-            host=str(self.socket_dir),
-            port=_PORT,
-            user=self.db_role,
-            dbname=db_name,
-            autocommit=True,
-            connect_timeout=10,
-        )
+        try:
+            return psycopg.connect(host=str(self.socket_dir), port=_PORT, user=self.db_role,
+                                   dbname=db_name, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError as exc:
+            raise ClusterError(
+                f"Cannot connect to the embedded database: {str(exc).strip()}",
+                f"See {self.log_file}, or run `sigkel db stop` and start it again.",
+            ) from None
 
     def _ensure_database(self) -> None:
         self.create_database(self.db_name, exist_ok=True)

@@ -245,9 +245,11 @@ complaint = sa.Table(
     sa.Column("duplicate_of", sa.BigInteger, sa.ForeignKey("complaint.id")),
     sa.Column("supporters", sa.Integer, nullable=False, server_default="0"),
     sa.Column("source", sa.Text, nullable=False, server_default="web"),
+    sa.Column("source_id", sa.Text),  # natural key of imported complaints, with source
     sa.Column("synthetic", sa.Boolean, nullable=False, server_default=sa.false()),
     _geom("POINT"),  # exact location: private
     sa.Column("geom_public", Geometry("POINT", srid=4326, spatial_index=False)),
+    sa.UniqueConstraint("source", "source_id"),
     sa.CheckConstraint(f"status IN {COMPLAINT_STATUSES!r}", name="status"),
     sa.CheckConstraint(
         "status NOT IN ('ditolak', 'bukan_wewenang') OR status_reason IS NOT NULL", name="reason_required"

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.engine import Connection
@@ -22,7 +23,7 @@ def _clean(value):
         return None
     if isinstance(value, float) and math.isnan(value):
         return None
-    if value is pd.NaT:
+    if value is pd.NaT or value is pd.NA:
         return None
     if hasattr(value, "item") and not isinstance(value, str | bytes):
         return value.item()  # numpy scalar -> Python
@@ -30,16 +31,18 @@ def _clean(value):
 
 
 def frame_rows(frame: pd.DataFrame, columns: Sequence[str], json_columns: Sequence[str] = ()):
-    """Rows of ``frame`` as dicts for ``columns``; geometry as EWKT with SRID 4326."""
+    """Rows of ``frame`` as dicts for ``columns``; geometry as hex EWKB with SRID 4326."""
     is_geo = isinstance(frame, gpd.GeoDataFrame)
-    geoms = frame.geometry.to_wkt() if is_geo else None
+    # Hex EWKB keeps every bit of the coordinates (to_wkt rounds to 6 decimals by default).
+    geoms = shapely.to_wkb(shapely.set_srid(frame.geometry.values, 4326), hex=True,
+                           include_srid=True) if is_geo else None
     for i, (_, row) in enumerate(frame.iterrows()):
         out = {c: _clean(row[c]) for c in columns if c != "geom"}
         for c in json_columns:
             if isinstance(out.get(c), str):
                 out[c] = json.loads(out[c])
         if is_geo:
-            out["geom"] = f"SRID=4326;{geoms.iloc[i]}"
+            out["geom"] = geoms[i]
         yield out
 
 

@@ -31,10 +31,33 @@ def test_rw_map_renders_offline(page, live_server, name, width, height):
     assert shot.stat().st_size > 10_000
 
 
-def test_rw_tooltip_shows_name_as_text(page, live_server):
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+
+
+@pytest.fixture
+def hostile_rw_name(engine):
+    """An RW whose name is markup, committed so the live server sees it, restored afterwards."""
+    import sqlalchemy as sa
+
+    code = "31.71.05.1001.RW001"
+    with engine.begin() as conn:
+        before = conn.execute(sa.text("SELECT name FROM rw WHERE code = :c"), {"c": code}).scalar()
+        conn.execute(sa.text("UPDATE rw SET name = :n WHERE code = :c"), {"n": HOSTILE, "c": code})
+    yield
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE rw SET name = :n WHERE code = :c"), {"n": before, "c": code})
+
+
+def test_rw_tooltip_shows_markup_as_text(page, live_server, hostile_rw_name):
     page.goto(live_server + "/")
     page.wait_for_function("document.getElementById('map-status').textContent.includes('dimuat')")
-    page.locator("path.leaflet-interactive").first.hover(force=True)
-    tooltip = page.locator(".leaflet-tooltip")
-    tooltip.wait_for()
-    assert "RW" in tooltip.text_content()
+    found = None
+    for path in page.locator("path.leaflet-interactive").all():
+        path.hover(force=True)
+        text = page.locator(".leaflet-tooltip").last.text_content(timeout=2000)
+        if "onerror" in text:
+            found = text
+            break
+    assert found is not None and HOSTILE in found
+    assert page.locator(".leaflet-tooltip img").count() == 0
+    assert page.evaluate("window.__pwned") is None

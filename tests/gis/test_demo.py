@@ -99,6 +99,14 @@ def test_public_points_follow_the_privacy_rule(conn):
     assert all(not h and m <= 71.0 for h, m in grid)  # within half a 100 m cell's diagonal
     assert sum(m > 1 for _, m in grid) > 0.9 * len(grid)  # and actually moved
     assert all(not h for h, _ in by_rule[("rt", True)])
+    off_rule = conn.execute(
+        sa.text(
+            "SELECT count(*) FROM complaint c JOIN complaint_category cat ON cat.code = c.category "
+            "JOIN rt ON rt.code = c.rt_code WHERE cat.privacy = 'rt' "
+            "AND NOT ST_Equals(c.geom_public, ST_PointOnSurface(rt.geom))"
+        )
+    ).scalar()
+    assert off_rule == 0
 
 
 def test_synthetic_rows_are_marked(conn):

@@ -121,7 +121,8 @@ def test_vendor_assets_precompressed_and_cached(client):
 
 
 @pytest.mark.parametrize(
-    "path", ["/static/../config.py", "/static/%2e%2e/cli.py", "/static/vendor/nothing.js"]
+    "path",
+    ["/static/../cli.py", "/static/%2e%2e/cli.py", "/static/..%2fcli.py", "/static/vendor/nothing.js"],
 )
 def test_static_refuses_paths_outside_and_missing_files(client, path):
     with client.get(path) as response:
