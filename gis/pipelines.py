@@ -18,9 +18,10 @@ from gis.db import tables as t
 from gis.db.assign import assign_units
 from gis.db.write import frame_rows, upsert
 from gis.demo.build import DEMO_FILES
+from gis.demo.extract import DEMO_KECAMATAN
 from gis.errors import DataError
 
-__all__ = ["seed_reference", "load_demo", "demo_counts"]
+__all__ = ["seed_reference", "load_demo", "demo_counts", "non_demo_kelurahan"]
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -167,6 +168,16 @@ def load_demo(conn: Connection, data_dir: Path) -> dict:
     counts["facilities"] = _load_facilities(conn, demo_dir)
     counts["complaints"], counts["complaint_events_new"] = _load_complaints(conn, demo_dir)
     return counts
+
+
+def non_demo_kelurahan(conn: Connection) -> list[str]:
+    """Kelurahan codes in the database that are not part of the demo area."""
+    return list(
+        conn.execute(
+            sa.text("SELECT code FROM kelurahan WHERE left(code, 8) <> :kec ORDER BY code"),
+            {"kec": DEMO_KECAMATAN["code"]},
+        ).scalars()
+    )
 
 
 def demo_counts(conn: Connection) -> dict:

@@ -46,8 +46,10 @@ class SigkelGroup(FlaskGroup):
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             hint = ""
             if "permission denied" in reason:
-                hint = (" The database user may lack rights on schema public (PostgreSQL 15+): "
-                        "GRANT CREATE ON SCHEMA public TO <user>;")
+                hint = (
+                    " The database user may lack rights on schema public (PostgreSQL 15+): "
+                    "GRANT CREATE ON SCHEMA public TO <user>;"
+                )
             raise click.ClickException(f"The database refused the operation: {reason}.{hint}") from exc
 
 
@@ -69,12 +71,14 @@ def _settings() -> Settings:
 def _database(settings: Settings, announce: bool = True):
     """An engine on a usable database; stops the embedded one afterwards if we started it."""
     started = False
-    if not settings.database_url:
+    if settings.database_url:
+        url = ensure_database(settings)
+    else:
         cluster = EmbeddedCluster.from_settings(settings)
         started = cluster.start()
+        url = cluster.url()
         if announce and started:
             click.echo(f"Embedded PostGIS started ({cluster.data_dir}).")
-    url = ensure_database(settings)
     engine = make_engine(url)
     try:
         yield engine, started
@@ -99,7 +103,7 @@ def _cluster_or_explain(settings: Settings) -> EmbeddedCluster:
     return EmbeddedCluster.from_settings(settings)
 
 
-@db_group.command("start")
+@db_group.command("start", with_appcontext=False)
 def db_start():
     """Start the embedded database (created on first use)."""
     cluster = _cluster_or_explain(_settings())
@@ -108,14 +112,14 @@ def db_start():
     click.echo(cluster.status().describe())
 
 
-@db_group.command("stop")
+@db_group.command("stop", with_appcontext=False)
 def db_stop():
     """Stop the embedded database."""
     cluster = _cluster_or_explain(_settings())
     click.echo("Stopped." if cluster.stop() else "It was not running.")
 
 
-@db_group.command("status")
+@db_group.command("status", with_appcontext=False)
 def db_status():
     """Show whether the embedded database runs."""
     settings = _settings()
@@ -125,7 +129,7 @@ def db_status():
     click.echo(EmbeddedCluster.from_settings(settings).status().describe())
 
 
-@db_group.command("upgrade")
+@db_group.command("upgrade", with_appcontext=False)
 @click.argument("revision", default="head")
 def db_upgrade(revision):
     """Bring the tables to the newest schema."""
@@ -136,7 +140,7 @@ def db_upgrade(revision):
     click.echo(f"Schema: {before or 'empty'} -> {after}")
 
 
-@db_group.command("downgrade")
+@db_group.command("downgrade", with_appcontext=False)
 @click.argument("revision", default="-1")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def db_downgrade(revision, yes):
@@ -151,7 +155,7 @@ def db_downgrade(revision, yes):
     click.echo(f"Schema now at: {after or 'empty'}")
 
 
-@db_group.command("current")
+@db_group.command("current", with_appcontext=False)
 def db_current():
     """Show the schema version of the database."""
     with _database(_settings(), announce=False) as (engine, _), engine.connect() as conn:
@@ -176,19 +180,25 @@ def _serve(settings: Settings, host: str, port: int, workers: int, threads: int,
         run_gunicorn(host, port, workers, threads)
     finally:
         if started and os.getpid() == owner:
-            EmbeddedCluster.from_settings(settings).stop()
-            click.echo("Embedded PostGIS stopped.")
+            cluster = EmbeddedCluster.from_settings(settings)
+            others = cluster.client_count()
+            if others:
+                click.echo(f"Embedded PostGIS left running: {others} other connection(s) use it.")
+            else:
+                cluster.stop()
+                click.echo("Embedded PostGIS stopped.")
 
 
 _host = click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 _port = click.option("--port", type=int, default=None, help="Port (default 5000).")
 
 
-@cli.command("demo")
+@cli.command("demo", with_appcontext=False)
 @click.option("--no-serve", is_flag=True, help="Load the data and exit without serving.")
+@click.option("--yes", is_flag=True, help="Load even into a database that holds other areas.")
 @_host
 @_port
-def demo(no_serve, host, port):
+def demo(no_serve, yes, host, port):
     """Load the Cempaka Putih demo and serve its map.
 
     Safe to repeat: loading again updates rows in place and duplicates nothing.
@@ -196,10 +206,17 @@ def demo(no_serve, host, port):
     settings = _settings()
     with _database(settings) as (engine, started):
         t0 = time.monotonic()
+        from gis import pipelines
+
         with engine.begin() as conn:
             migrate.upgrade(conn)
-            from gis import pipelines
-
+            others = pipelines.non_demo_kelurahan(conn)
+            if others and not yes:
+                raise click.ClickException(
+                    f"This database already holds {len(others)} kelurahan outside the demo area "
+                    f"(e.g. {others[0]}); the demo would add synthetic complaints to it. "
+                    "Use --yes if that is really what you want."
+                )
             read = pipelines.load_demo(conn, settings.data_dir)
             counts = pipelines.demo_counts(conn)
         click.echo(
@@ -209,11 +226,11 @@ def demo(no_serve, host, port):
             f"(files: {read['rw']} RW, {read['rt']} RT synthetic, {read['facilities']} "
             f"facilities, {read['complaints']} complaints synthetic)"
         )
-        if not no_serve:
-            _serve(settings, host or settings.host, port or settings.port, 2, 4, started)
+    if not no_serve:  # after the engine is disposed: forked workers must not inherit its pool
+        _serve(settings, host or settings.host, port or settings.port, 2, 4, started)
 
 
-@cli.command("serve")
+@cli.command("serve", with_appcontext=False)
 @_host
 @_port
 @click.option("--workers", type=int, default=2, show_default=True, help="Worker processes.")
@@ -224,14 +241,13 @@ def serve(host, port, workers, threads):
     The database must have its tables: run `sigkel db upgrade` first.
     """
     settings = _settings()
-    with _database(settings) as (engine, started):
-        with engine.connect() as conn:
-            if migrate.current(conn) is None:
-                raise click.ClickException(
-                    "The database has no tables yet: run `sigkel db "
-                    "upgrade` (or `sigkel demo` for the demo area)."
-                )
-        _serve(settings, host or settings.host, port or settings.port, workers, threads, started)
+    with _database(settings) as (engine, started), engine.connect() as conn:
+        if migrate.current(conn) is None:
+            raise click.ClickException(
+                "The database has no tables yet: run `sigkel db "
+                "upgrade` (or `sigkel demo` for the demo area)."
+            )
+    _serve(settings, host or settings.host, port or settings.port, workers, threads, started)
 
 
 def main() -> None:

@@ -220,9 +220,10 @@ class EmbeddedCluster:
         try:
             out = subprocess.run(cmd, capture_output=True, text=True)
         except FileNotFoundError:
-            raise ClusterError("useradd is not available to create the OS user that owns the "
-                               "embedded database.", "Run as root with a full PATH (su -), or set "
-                               "SIGKEL_CLUSTER_USER to an existing user.") from None
+            raise ClusterError(
+                "useradd is not available to create the OS user that owns the embedded database.",
+                "Run as root with a full PATH (su -), or set SIGKEL_CLUSTER_USER to an existing user.",
+            ) from None
         if out.returncode not in (0, 9):  # 9: already exists (race with another process)
             raise ClusterError(
                 f"Could not create the OS user {self._os_user!r} that owns the embedded database "
@@ -265,8 +266,10 @@ class EmbeddedCluster:
                 os.chown(path, user.pw_uid, user.pw_gid)
             info = path.stat()
             if info.st_uid != uid:
-                raise ClusterError(f"{path} belongs to another user; refusing to use it for the "
-                                   "database socket or files.", "Remove it, or set SIGKEL_VAR_DIR.")
+                raise ClusterError(
+                    f"{path} belongs to another user; refusing to use it for the database socket or files.",
+                    "Remove it, or set SIGKEL_VAR_DIR.",
+                )
             path.chmod(0o700)
         if user:
             self._check_reachable(user)
@@ -393,8 +396,7 @@ class EmbeddedCluster:
 
     def _start_postmaster(self, timeout: float) -> None:
         # Trust auth is safe only because nobody but the owner (and root) can reach the socket.
-        options = (f"-k '{self.socket_dir}' -p {_PORT} -c listen_addresses='' "
-                   "-c unix_socket_permissions=0700")
+        options = f"-k '{self.socket_dir}' -p {_PORT} -c listen_addresses='' -c unix_socket_permissions=0700"
         deadline = time.monotonic() + timeout
         while True:
             self._clear_stale()
@@ -466,13 +468,29 @@ class EmbeddedCluster:
         import psycopg
 
         try:
-            return psycopg.connect(host=str(self.socket_dir), port=_PORT, user=self.db_role,
-                                   dbname=db_name, autocommit=True, connect_timeout=10)
+            return psycopg.connect(
+                host=str(self.socket_dir),
+                port=_PORT,
+                user=self.db_role,
+                dbname=db_name,
+                autocommit=True,
+                connect_timeout=10,
+            )
         except psycopg.OperationalError as exc:
             raise ClusterError(
                 f"Cannot connect to the embedded database: {str(exc).strip()}",
                 f"See {self.log_file}, or run `sigkel db stop` and start it again.",
             ) from None
+
+    def client_count(self) -> int:
+        """Client connections other than the one asking (0 when the server is not running)."""
+        if not self.running:
+            return 0
+        with self._psycopg("postgres") as conn:
+            return conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = "
+                "'client backend' AND pid <> pg_backend_pid()"
+            ).fetchone()[0]
 
     def _ensure_database(self) -> None:
         self.create_database(self.db_name, exist_ok=True)

@@ -7,7 +7,7 @@ from sqlalchemy.engine import Connection
 
 from gis.errors import DataError, NotFound
 
-__all__ = ["BOUNDARY_LAYERS", "boundary_geojson", "map_center", "parse_bbox"]
+__all__ = ["BOUNDARY_LAYERS", "boundary_geojson", "map_center", "parse_bbox", "ping"]
 
 # layer -> (FROM clause, properties expression, order). Only public attributes appear here.
 BOUNDARY_LAYERS = {
@@ -87,6 +87,11 @@ def boundary_geojson(
                                        'properties', {props}) AS feature
               FROM {source} WHERE {" AND ".join(where)} ORDER BY {order} LIMIT :limit) f"""
     return conn.execute(sa.text(sql), params).scalar_one()
+
+
+def ping(conn: Connection) -> bool:
+    """True when the database answers a trivial query."""
+    return conn.execute(sa.text("SELECT 1")).scalar_one() == 1
 
 
 def map_center(conn: Connection) -> tuple[float, float] | None:

@@ -34,8 +34,11 @@ def frame_rows(frame: pd.DataFrame, columns: Sequence[str], json_columns: Sequen
     """Rows of ``frame`` as dicts for ``columns``; geometry as hex EWKB with SRID 4326."""
     is_geo = isinstance(frame, gpd.GeoDataFrame)
     # Hex EWKB keeps every bit of the coordinates (to_wkt rounds to 6 decimals by default).
-    geoms = shapely.to_wkb(shapely.set_srid(frame.geometry.values, 4326), hex=True,
-                           include_srid=True) if is_geo else None
+    geoms = (
+        shapely.to_wkb(shapely.set_srid(frame.geometry.values, 4326), hex=True, include_srid=True)
+        if is_geo
+        else None
+    )
     for i, (_, row) in enumerate(frame.iterrows()):
         out = {c: _clean(row[c]) for c in columns if c != "geom"}
         for c in json_columns:

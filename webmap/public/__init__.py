@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, jsonify, render_template, url_for
 
-from gis.db.queries import map_center
+from gis.db.queries import map_center, ping
 from gis.render import map_parts, rw_boundary_map
 from webmap.db import get_conn
 
@@ -26,7 +25,7 @@ def index():
 
 @bp.get("/healthz")
 def health():
-    get_conn().execute(sa.text("SELECT 1"))
+    ping(get_conn())
     return jsonify({"status": "ok"})
 
 
