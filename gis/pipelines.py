@@ -20,8 +20,9 @@ from gis.db.write import frame_rows, upsert
 from gis.demo.build import DEMO_FILES
 from gis.demo.extract import DEMO_KECAMATAN
 from gis.errors import DataError
+from gis.io.importer import import_file
 
-__all__ = ["seed_reference", "load_demo", "demo_counts", "non_demo_kelurahan"]
+__all__ = ["seed_reference", "load_demo", "demo_counts", "non_demo_kelurahan", "import_file"]
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

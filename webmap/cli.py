@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
@@ -132,12 +134,18 @@ def db_status():
 @db_group.command("upgrade", with_appcontext=False)
 @click.argument("revision", default="head")
 def db_upgrade(revision):
-    """Bring the tables to the newest schema."""
+    """Bring the tables to the newest schema (and the category tables up to date)."""
+    from gis import pipelines
+
     settings = _settings()
     with _database(settings) as (engine, _), engine.begin() as conn:
         before = migrate.current(conn)
         after = migrate.upgrade(conn, revision)
+        if after == migrate.head():
+            seeded = pipelines.seed_reference(conn, settings.data_dir)
     click.echo(f"Schema: {before or 'empty'} -> {after}")
+    if after == migrate.head():
+        click.echo("Categories: " + ", ".join(f"{n} {t}" for t, n in seeded.items()))
 
 
 @db_group.command("downgrade", with_appcontext=False)
@@ -161,6 +169,95 @@ def db_current():
     with _database(_settings(), announce=False) as (engine, _), engine.connect() as conn:
         now = migrate.current(conn)
     click.echo(f"current: {now or 'empty'}\nhead:    {migrate.head()}")
+
+
+# -- sigkel import / export ----------------------------------------------------------------
+
+
+@cli.command("import", with_appcontext=False)
+@click.argument("kind", type=click.Choice(["boundaries", "facilities", "population", "complaints"]))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--layer", help="Layer of a GeoPackage or other multi-layer file.")
+@click.option(
+    "--level",
+    type=click.Choice(["kecamatan", "kelurahan", "rw", "rt"]),
+    help="Boundary level (detected from the columns when omitted).",
+)
+@click.option("--kelurahan", "kelurahan", help="Kelurahan code every row belongs to.")
+@click.option("--map", "maps", multiple=True, metavar="FIELD=COLUMN", help="Use COLUMN for FIELD.")
+@click.option("--crs", help="CRS of a file that does not say (e.g. EPSG:32748).")
+@click.option("--source", help="Source name for the natural key (default: the file name).")
+@click.option("--category", help="Category for rows without one.")
+@click.option("--dry-run", is_flag=True, help="Validate and report; write nothing.")
+@click.option("--skip-invalid", is_flag=True, help="Load the good rows; write the rejects to a file.")
+@click.option(
+    "--report-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the reports go (default var/reports).",
+)
+def import_command(
+    kind, file, layer, level, kelurahan, maps, crs, source, category, dry_run, skip_invalid, report_dir
+):
+    """Import a GIS file, with validation and a report."""
+    from gis import pipelines
+    from gis.io import ImportOptions
+    from gis.io.fields import describe_mapping, parse_overrides
+
+    settings = _settings()
+    stem = (report_dir or settings.var_dir / "reports") / f"{file.stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    options = ImportOptions(
+        layer=layer,
+        kelurahan=kelurahan,
+        overrides=parse_overrides(maps),
+        crs=crs,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+        level=level,
+        source=source,
+        category=category,
+        rejects_path=stem.with_name(stem.name + ".rejects.geojson"),
+    )
+    bar = click.progressbar(
+        length=0, label="Membaca / reading", file=sys.stderr, show_pos=True, show_eta=False
+    )
+    with _database(settings, announce=False) as (engine, _), engine.begin() as conn, bar:
+        report = pipelines.import_file(conn, kind, file, options, settings.data_dir, bar.update)
+    if dry_run:
+        base = kind if kind != "boundaries" else f"{level or report.kind.split('(')[1][:-1]}"
+        click.echo(describe_mapping(report.mapping, base))
+    click.echo(report.summary())
+    for path in report.write(stem):
+        click.echo(f"  report: {path}")
+    if report.errors and not (skip_invalid and not dry_run):
+        raise click.ClickException(
+            f"{len(report.errors)} problem(s) must be fixed first; nothing was loaded. Fix the file, "
+            "or load the good rows with --skip-invalid."
+        )
+
+
+@cli.command("export", with_appcontext=False)
+@click.argument(
+    "layer", type=click.Choice(["kecamatan", "kelurahan", "rw", "rt", "facilities", "complaints"])
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["geojson", "gpkg", "shp", "csv", "kml"]),
+    default="geojson",
+    show_default=True,
+)
+@click.option("--kelurahan", help="Only this kelurahan code.")
+@click.option("--bbox", help="Only features in W,S,E,N (degrees).")
+@click.option("--private", is_flag=True, help="Complaints: exact points and descriptions (staff only).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def export_command(layer, fmt, kelurahan, bbox, private, out):
+    """Export a stored layer to a file."""
+    from gis.db.queries import parse_bbox
+    from gis.io import export_layer
+
+    with _database(_settings(), announce=False) as (engine, _), engine.connect() as conn:
+        count = export_layer(conn, layer, fmt, out, kelurahan, parse_bbox(bbox), private)
+    click.echo(f"Exported {count} {layer} to {out}")
 
 
 # -- sigkel demo / serve ----------------------------------------------------------------------

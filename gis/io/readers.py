@@ -1,0 +1,257 @@
+"""Read GIS files as GeoDataFrames in EPSG:4326, in chunks, with the CRS checked first.
+
+Formats: GeoJSON (and Open311-style JSON arrays), GeoPackage (one layer, chosen), Shapefile (``.shp``
+or zipped), KML, and CSV with lat/lon or WKT columns. A shapefile without ``.prj`` is refused unless
+the caller says which CRS it is in.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+
+from gis.errors import DataError
+from gis.io.fields import CANDIDATES, _key
+
+__all__ = ["SourceFile", "open_source", "ZIP_MAX_BYTES", "ZIP_MAX_RATIO"]
+
+ZIP_MAX_BYTES = 2 * 1024**3  # uncompressed
+ZIP_MAX_RATIO = 200  # compression ratio beyond which a member is treated as a bomb
+CHUNK = 100_000
+_VECTOR = {".geojson", ".json", ".gpkg", ".shp", ".kml", ".fgb"}
+
+
+@dataclass
+class SourceFile:
+    """An opened input: its format, layer, CRS, columns and a way to read it in chunks."""
+
+    path: Path
+    driver: str
+    layer: str | None
+    crs: CRS | None
+    columns: list[str]
+    count: int | None
+    notes: list[str] = field(default_factory=list)
+    _tmp: str | None = None
+    _table: pd.DataFrame | None = None
+
+    def chunks(self, mapping: dict[str, str] | None = None, size: int = CHUNK) -> Iterator[gpd.GeoDataFrame]:
+        """Yield GeoDataFrames in EPSG:4326 with a ``row`` column numbering rows from 1."""
+        offset = 0
+        for frame in self._raw_chunks(mapping or {}, size):
+            frame = frame.reset_index(drop=True)
+            frame.insert(0, "row", np.arange(offset + 1, offset + len(frame) + 1))
+            offset += len(frame)
+            yield _to_4326(frame, self.crs)
+
+    def read(self, mapping: dict[str, str] | None = None) -> gpd.GeoDataFrame:
+        parts = list(self.chunks(mapping))
+        if not parts:
+            return gpd.GeoDataFrame({"row": []}, geometry=[], crs=4326)
+        return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+
+    def _raw_chunks(self, mapping, size):
+        if self._table is not None:
+            for start in range(0, max(len(self._table), 1), size):
+                part = self._table.iloc[start : start + size]
+                if len(part):
+                    yield _table_points(part, mapping, self.path)
+            return
+        if self.driver in ("GPKG", "FlatGeobuf") and self.count and self.count > size:
+            yield from self._arrow_chunks(size)
+            return
+        yield pyogrio.read_dataframe(self.path, layer=self.layer)
+
+    def _arrow_chunks(self, size):
+        with pyogrio.open_arrow(self.path, layer=self.layer, batch_size=size) as (meta, reader):
+            geom_col = meta["geometry_name"] or "wkb_geometry"
+            for batch in reader:
+                table = batch.to_pandas()
+                geoms = shapely.from_wkb(table.pop(geom_col).to_numpy())
+                yield gpd.GeoDataFrame(table, geometry=geoms, crs=self.crs)
+
+    def close(self) -> None:
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+
+def _to_4326(frame: gpd.GeoDataFrame, crs: CRS | None) -> gpd.GeoDataFrame:
+    if not isinstance(frame, gpd.GeoDataFrame):
+        frame = gpd.GeoDataFrame(frame, geometry=[None] * len(frame))
+    if crs is not None and frame.crs is None:
+        frame = frame.set_crs(crs, allow_override=True)
+    if frame.crs is not None and not CRS(frame.crs).equals(CRS.from_epsg(4326), ignore_axis_order=True):
+        frame = frame.to_crs(4326)  # pyproj with always_xy semantics inside geopandas
+    return frame.set_crs(4326, allow_override=True)
+
+
+def _find(columns, kind_fields) -> str | None:
+    keys = {_key(c): c for c in columns}
+    for candidate in kind_fields:
+        if _key(candidate) in keys:
+            return keys[_key(candidate)]
+    return None
+
+
+def _table_points(table: pd.DataFrame, mapping: dict[str, str], path: Path) -> gpd.GeoDataFrame:
+    """Points from lat/lon columns or geometry from a WKT column; bad cells become None."""
+    cols = list(table.columns)
+    lat = mapping.get("lat") or _find(cols, CANDIDATES["complaints"]["lat"])
+    lon = mapping.get("lon") or _find(cols, CANDIDATES["complaints"]["lon"])
+    wkt = mapping.get("wkt") or _find(cols, CANDIDATES["complaints"]["wkt"])
+    if lat and lon:
+        y = pd.to_numeric(table[lat], errors="coerce").to_numpy(float)
+        x = pd.to_numeric(table[lon], errors="coerce").to_numpy(float)
+        ok = np.isfinite(x) & np.isfinite(y)
+        geoms = np.full(len(table), None, dtype=object)
+        geoms[ok] = shapely.points(x[ok], y[ok])
+    elif wkt:
+        geoms = shapely.from_wkt(table[wkt].astype(str).to_numpy(), on_invalid="ignore")
+    else:
+        raise DataError(
+            f"{path.name}: no coordinate columns found (columns: {', '.join(map(str, cols))}).",
+            "Name them with --map lat=COLUMN --map lon=COLUMN, or --map wkt=COLUMN.",
+        )
+    return gpd.GeoDataFrame(table.copy(), geometry=list(geoms), crs=4326)
+
+
+def _safe_extract(path: Path) -> tuple[Path, str]:
+    """Extract a zip after refusing absolute or ``..`` paths and bombs; return the folder."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise DataError(f"{path.name} is not a readable zip file.") from None
+    with archive:
+        total = 0
+        for info in archive.infolist():
+            name = PurePosixPath(info.filename)
+            if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
+                raise DataError(f"{path.name}: refused, member {info.filename!r} points outside the archive.")
+            total += info.file_size
+            ratio = info.file_size / max(info.compress_size, 1)
+            if total > ZIP_MAX_BYTES or (info.file_size > 10 * 1024**2 and ratio > ZIP_MAX_RATIO):
+                raise DataError(
+                    f"{path.name}: refused, it expands to more than it plausibly holds (a zip bomb?)."
+                )
+        tmp = tempfile.mkdtemp(prefix="sigkel-zip-")
+        archive.extractall(tmp)
+    return Path(tmp), tmp
+
+
+def _open_csv(path: Path) -> SourceFile:
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path.name} is not a readable CSV file: {exc}") from None
+    return SourceFile(path, "CSV", None, CRS.from_epsg(4326), list(table.columns), len(table), _table=table)
+
+
+def _open_json_array(path: Path) -> SourceFile | None:
+    """Open311-style JSON: a list of objects with lat/long (not GeoJSON)."""
+    with open(path, "rb") as handle:
+        head = handle.read(64).lstrip()
+    if not head.startswith(b"["):
+        return None
+    try:
+        records = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path.name} is not valid JSON: {exc}") from None
+    table = pd.json_normalize(records, max_level=0)
+    for column in table.columns:  # nested values (notes, attributes) are kept as JSON text
+        if table[column].map(lambda v: isinstance(v, dict | list)).any():
+            table[column] = table[column].map(lambda v: json.dumps(v) if isinstance(v, dict | list) else v)
+    return SourceFile(path, "JSON", None, CRS.from_epsg(4326), list(table.columns), len(table), _table=table)
+
+
+def _vector_crs(path: Path, layer: str | None, given: CRS | None, driver: str) -> CRS:
+    info = pyogrio.read_info(path, layer=layer)
+    if info.get("crs"):
+        found = CRS.from_user_input(info["crs"])
+        if given is not None and not found.equals(given, ignore_axis_order=True):
+            raise DataError(
+                f"{path.name} says its CRS is {found.to_string()}, but --crs says {given.to_string()}.",
+                "Drop --crs to use the file's own CRS, or fix the file's .prj.",
+            )
+        return found
+    if given is not None:
+        return given
+    if driver == "ESRI Shapefile":
+        raise DataError(
+            f"{path.name} has no .prj file, so its coordinate system is unknown.",
+            "Add the .prj next to it, or say which CRS it is in: --crs EPSG:4326 (or EPSG:32748 …).",
+        )
+    return CRS.from_epsg(4326)  # GeoJSON and KML are WGS 84 by definition
+
+
+def open_source(path: Path, layer: str | None = None, crs: str | None = None) -> SourceFile:
+    """Open a file of any supported format; nothing is read beyond its metadata yet.
+
+    Parameters
+    ----------
+    path : Path
+    layer : str, optional
+        The layer of a GeoPackage (or other multi-layer file); required when it has several.
+    crs : str, optional
+        ``EPSG:XXXX`` for a file without a CRS (a shapefile without ``.prj``, a CSV in UTM).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"File not found: {path}.")
+    given = None
+    if crs:
+        try:
+            given = CRS.from_user_input(crs)
+        except Exception:  # noqa: BLE001 - pyproj raises several types
+            raise DataError(
+                f"--crs {crs!r} is not a coordinate system pyproj knows.",
+                "Use an EPSG code such as EPSG:4326 or EPSG:32748.",
+            ) from None
+    suffix = path.suffix.lower()
+    tmp = None
+    if suffix == ".zip":
+        folder, tmp = _safe_extract(path)
+        shps = sorted(folder.rglob("*.shp"))
+        if len(shps) != 1:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise DataError(f"{path.name} must hold exactly one .shp file, found {len(shps)}.")
+        path, suffix = shps[0], ".shp"
+    if suffix == ".csv":
+        source = _open_csv(path)
+        source.crs = given or source.crs
+        return source
+    if suffix == ".json" and (source := _open_json_array(path)) is not None:
+        return source
+    if suffix not in _VECTOR:
+        raise DataError(
+            f"{path.name}: unsupported format {suffix!r}.",
+            "Use GeoJSON, GeoPackage, Shapefile (.shp or .zip), KML or CSV.",
+        )
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as exc:  # noqa: BLE001 - GDAL errors come in many types
+        raise DataError(f"{path.name} could not be opened as {suffix[1:]}: {exc}") from None
+    names = [str(n) for n, _ in layers]
+    if layer is None and len(names) > 1 and suffix != ".kml":
+        raise DataError(
+            f"{path.name} has {len(names)} layers: choose one with --layer.", f"Layers: {', '.join(names)}"
+        )
+    if layer is not None and layer not in names:
+        raise DataError(f"{path.name} has no layer {layer!r}.", f"Layers: {', '.join(names)}")
+    layer = layer or names[0]
+    info = pyogrio.read_info(path, layer=layer)
+    driver = info.get("driver") or ""
+    source_crs = _vector_crs(path, layer, given, driver)
+    return SourceFile(path, driver, layer, source_crs, list(info["fields"]), info.get("features"), _tmp=tmp)
