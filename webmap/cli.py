@@ -134,7 +134,10 @@ def db_status():
 @db_group.command("upgrade", with_appcontext=False)
 @click.argument("revision", default="head")
 def db_upgrade(revision):
-    """Bring the tables to the newest schema (and the category tables up to date)."""
+    """Bring the tables to the newest schema.
+
+    Also brings the category tables up to date from data/categories.
+    """
     from gis import pipelines
 
     settings = _settings()

@@ -386,7 +386,8 @@ def _import_points(conn, kind, source, options, data_dir, progress) -> ImportRep
     mapping = resolve_mapping(kind, source.columns, options.overrides)
     report = _new_report(kind, source, options, mapping)
     category_table = t.facility_category if table == "facility" else t.complaint_category
-    known = set(conn.execute(sa.select(category_table.c.code)).scalars())
+    labels = dict(conn.execute(sa.select(category_table.c.code, category_table.c.name_id)).all())
+    known = set(labels)
     if not known:
         raise DataError("The category tables are empty.", "Run `sigkel db upgrade` first.")
     if options.category and options.category not in known:
@@ -399,6 +400,7 @@ def _import_points(conn, kind, source, options, data_dir, progress) -> ImportRep
         "source": options.source or source.path.stem,
         "category": options.category,
         "timezone": options.timezone,
+        "labels": labels,
     }
     load.create_staging(conn, table)
     seen: dict[tuple, int] = {}
