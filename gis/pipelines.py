@@ -130,7 +130,14 @@ def _load_complaints(conn: Connection, demo_dir: Path) -> tuple[int, int]:
     ]
     for col in ("created_at", "first_response_at", "resolved_at", "sla_due"):
         frame[col] = pd.to_datetime(frame[col], utc=True).astype(object).where(frame[col].notna())
-    rows = upsert(conn, t.complaint, frame_rows(frame, columns), key=["ticket"], returning=["id", "ticket"])
+    frame["source_id"] = frame["ticket"]  # complete natural key: exports re-import as updates
+    rows = upsert(
+        conn,
+        t.complaint,
+        frame_rows(frame, columns + ["source_id"]),
+        key=["ticket"],
+        returning=["id", "ticket"],
+    )
     ids = [r.id for r in rows]
     conn.execute(
         sa.text(
