@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sys
 import time
 from pathlib import Path
 
@@ -177,6 +176,21 @@ def db_current():
 # -- sigkel import / export ----------------------------------------------------------------
 
 
+class _ProgressLine:
+    """Rows read so far (of how many, when the format says) on one rewritten stderr line."""
+
+    def __init__(self):
+        self.done = 0
+
+    def __call__(self, rows: int, total: int | None) -> None:
+        self.done += rows
+        of = f" / {total:,}" if total else ""
+        pct = f" ({100 * self.done / total:.0f}%)" if total else ""
+        click.echo(f"\rMembaca / reading: {self.done:,}{of} rows{pct}", err=True, nl=False)
+        if total is None or self.done >= total:
+            click.echo("", err=True)
+
+
 @cli.command("import", with_appcontext=False)
 @click.argument("kind", type=click.Choice(["boundaries", "facilities", "population", "complaints"]))
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
@@ -220,11 +234,8 @@ def import_command(
         category=category,
         rejects_path=stem.with_name(stem.name + ".rejects.geojson"),
     )
-    bar = click.progressbar(
-        length=0, label="Membaca / reading", file=sys.stderr, show_pos=True, show_eta=False
-    )
-    with _database(settings, announce=False) as (engine, _), engine.begin() as conn, bar:
-        report = pipelines.import_file(conn, kind, file, options, settings.data_dir, bar.update)
+    with _database(settings, announce=False) as (engine, _), engine.begin() as conn:
+        report = pipelines.import_file(conn, kind, file, options, settings.data_dir, _ProgressLine())
     if dry_run:
         base = kind if kind != "boundaries" else f"{level or report.kind.split('(')[1][:-1]}"
         click.echo(describe_mapping(report.mapping, base))

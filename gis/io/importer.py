@@ -59,7 +59,7 @@ def import_file(
     path: Path,
     options: ImportOptions,
     data_dir: Path,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
 ) -> ImportReport:
     """Validate and load one file; returns the report (also when nothing was loaded).
 
@@ -74,7 +74,12 @@ def import_file(
     try:
         savepoint = conn.begin_nested()
         try:
-            report = _dispatch(conn, kind, source, options, Path(data_dir), progress or (lambda n: None))
+
+            def step(rows: int) -> None:
+                if progress is not None:
+                    progress(rows, source.count)
+
+            report = _dispatch(conn, kind, source, options, Path(data_dir), step)
         except BaseException:
             savepoint.rollback()
             raise
