@@ -335,8 +335,8 @@ def _population(frame, mapping, options):
             "kelurahan_code": _text(frame, mapping, "kelurahan_code").map(
                 lambda v: normalise_code(v, "kelurahan")
             ),
-            "rw_number": _text(frame, mapping, "rw").map(lambda v: normalise_number(v, "RW")),
-            "rt_number": _text(frame, mapping, "rt").map(lambda v: normalise_number(v, "RT")),
+            "rw_number": _numbers(_text(frame, mapping, "rw"), "RW"),
+            "rt_number": _numbers(_text(frame, mapping, "rt"), "RT"),
         }
     )
     if options.get("kelurahan"):

@@ -511,3 +511,49 @@ def test_real_jakarta_files_import_with_their_quirks_reported(conn, settings, sh
     )
     assert nyc.read == 3000 and not nyc.committed
     assert {p.code for p in nyc.errors} <= {"outside-indonesia", "missing-geometry"}
+
+
+# -- population --------------------------------------------------------------------------------
+
+
+def test_population_by_rw_and_rt_numbers(conn, settings, tmp_path):
+    table = pd.DataFrame(
+        {
+            "kode_kel": [KEL, KEL, KEL, KEL],
+            "rw": ["RW 01", "1", "02", "99"],
+            "rt": [None, "RT 003", None, None],
+            "tahun": [2027, 2027, 2027, 2027],
+            "jumlah_kk": [900, 120, 800, 10],
+            "jiwa": [3200, 410, 3000, 30],
+            "laki_laki": [1600, 200, 1499, 15],
+            "perempuan": [1600, 210, 1500, 15],
+        }
+    )
+    table.to_csv(tmp_path / "pop.csv", index=False)
+    report = _import(conn, settings, "population", tmp_path / "pop.csv")
+    assert sorted((p.row, p.code) for p in report.errors) == [
+        (3, "sexes-do-not-add-up"),
+        (4, "unknown-unit"),
+    ]
+    assert not report.committed
+    report = _import(conn, settings, "population", tmp_path / "pop.csv", skip_invalid=True)
+    assert report.loaded == 2
+    rows = conn.execute(
+        sa.text("SELECT unit_code, rw_code, rt_code, persons FROM population WHERE year = 2027 ORDER BY 1")
+    ).all()
+    assert rows == [
+        (f"{KEL}.RW001", f"{KEL}.RW001", None, 3200),
+        (f"{KEL}.RW001.RT003", f"{KEL}.RW001", f"{KEL}.RW001.RT003", 410),
+    ]
+    table.loc[0, ["jiwa", "laki_laki"]] = [3300, 1700]
+    table.to_csv(tmp_path / "pop.csv", index=False)
+    again = _import(conn, settings, "population", tmp_path / "pop.csv", skip_invalid=True)
+    assert again.loaded == 2
+    assert (
+        conn.execute(
+            sa.text("SELECT persons FROM population WHERE year = 2027 AND unit_code = :u"),
+            {"u": f"{KEL}.RW001"},
+        ).scalar()
+        == 3300
+    )
+    assert conn.execute(sa.text("SELECT count(*) FROM population WHERE year = 2027")).scalar() == 2
