@@ -33,6 +33,7 @@ __all__ = [
     "app_user",
     "app_user_kelurahan",
     "audit_log",
+    "layer_version",
     "COMPLAINT_STATUSES",
     "ROLES",
 ]
@@ -355,4 +356,12 @@ audit_log = sa.Table(
     sa.Column("object_id", sa.Text),
     sa.Column("reason", sa.Text),
     sa.Column("detail", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+)
+
+layer_version = sa.Table(
+    "layer_version",
+    metadata,
+    sa.Column("layer", sa.Text, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )

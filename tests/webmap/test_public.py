@@ -85,7 +85,7 @@ def test_bbox_selects_what_intersects(client, conn):
         ("/api/layers/complaints_private.geojson", 404, "no boundary layer"),
         ("/api/layers/rw.geojson?bbox=1,2,3", 422, "four numbers"),
         ("/api/layers/rw.geojson?bbox=107,-6,106,-7", 422, "W<E"),
-        ("/api/layers/rw.geojson?limit=lots", 422, "positive whole number"),
+        ("/api/layers/rw.geojson?limit=lots", 422, "whole number ≥ 1"),
     ],
 )
 def test_bad_requests_say_what_is_wrong(client, url, status, words):

@@ -1,0 +1,95 @@
+"""Mapbox vector tiles with ST_AsMVT, in the shape the PostGIS documentation gives.
+
+The tile envelope (EPSG:3857) is expanded by the buffer and transformed to EPSG:4326 for the
+``&&`` filter, so the table's GiST index is used; geometries are clipped with extent 4096 and a
+64-unit buffer. Complaint points (public, generalised) are aggregated into 64-pixel cells below
+zoom 15, so no tile grows with the number of complaints.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from gis.errors import DataError, NotFound
+
+__all__ = ["TILE_LAYERS", "tile", "layer_versions", "check_tile", "AGGREGATE_BELOW"]
+
+EXTENT, BUFFER = 4096, 64
+AGGREGATE_BELOW = 15
+MAX_ZOOM = 22
+
+# layer -> (FROM clause with alias t, geometry expression, property columns)
+TILE_LAYERS = {
+    "rw": (
+        "rw t JOIN kelurahan k ON k.code = t.kelurahan_code",
+        "t.geom",
+        "t.code, t.name, k.name AS kelurahan",
+    ),
+    "rt": ("rt t", "t.geom", "t.code, t.name, t.synthetic"),
+    "kelurahan": ("kelurahan t", "t.geom", "t.code, t.name"),
+    "facilities": ("facility t WHERE t.public", "t.geom", "t.id, t.name, t.category"),
+    "complaints": (
+        "complaint t JOIN complaint_category c ON c.code = t.category "
+        "WHERE c.public AND t.geom_public IS NOT NULL",
+        "t.geom_public",
+        "t.ticket, t.category, t.status",
+    ),
+}
+_VERSIONED = {
+    "rw": "rw",
+    "rt": "rt",
+    "kelurahan": "kelurahan",
+    "facilities": "facility",
+    "complaints": "complaint",
+}
+
+
+def check_tile(layer: str, z: int, x: int, y: int) -> None:
+    if layer not in TILE_LAYERS:
+        raise NotFound(f"No tile layer {layer!r}; layers: {', '.join(TILE_LAYERS)}.")
+    if not 0 <= z <= MAX_ZOOM or not (0 <= x < 2**z and 0 <= y < 2**z):
+        raise DataError(f"Tile {z}/{x}/{y} does not exist (0 ≤ x, y < 2^z, z ≤ {MAX_ZOOM}).")
+
+
+def layer_versions(conn: Connection) -> dict[str, int]:
+    """Change counter of every tiled layer (bumped by triggers on each write)."""
+    rows = dict(conn.execute(sa.text("SELECT layer, version FROM layer_version")).all())
+    return {name: int(rows.get(table, 0)) for name, table in _VERSIONED.items()}
+
+
+def tile(conn: Connection, layer: str, z: int, x: int, y: int) -> bytes:
+    """One tile as MVT bytes (empty bytes when nothing is there)."""
+    check_tile(layer, z, x, y)
+    source, geom, props = TILE_LAYERS[layer]
+    joiner = " AND " if " WHERE " in source else " WHERE "
+    params = {"z": z, "x": x, "y": y, "extent": EXTENT, "buffer": BUFFER, "layer": layer}
+    bounds = """bounds AS (
+        SELECT ST_TileEnvelope(:z, :x, :y) AS g3857,
+               ST_Transform(ST_Expand(ST_TileEnvelope(:z, :x, :y),
+                   (ST_XMax(ST_TileEnvelope(:z, :x, :y)) - ST_XMin(ST_TileEnvelope(:z, :x, :y)))
+                   * :buffer / :extent), 4326) AS g4326)"""
+    if layer == "complaints" and z < AGGREGATE_BELOW:
+        sql = f"""WITH {bounds},
+            pts AS (SELECT ST_Transform({geom}, 3857) AS g, t.category
+                    FROM bounds, {source}{joiner}{geom} && bounds.g4326),
+            cells AS (
+                SELECT count(*) AS n, mode() WITHIN GROUP (ORDER BY category) AS category,
+                       ST_SetSRID(ST_MakePoint(avg(ST_X(g)), avg(ST_Y(g))), 3857) AS g
+                FROM pts, bounds
+                GROUP BY floor((ST_X(g) - ST_XMin(bounds.g3857)) / ((ST_XMax(bounds.g3857)
+                             - ST_XMin(bounds.g3857)) / 64)),
+                         floor((ST_Y(g) - ST_YMin(bounds.g3857)) / ((ST_YMax(bounds.g3857)
+                             - ST_YMin(bounds.g3857)) / 64))),
+            mvt AS (SELECT ST_AsMVTGeom(cells.g, bounds.g3857, :extent, :buffer, true) AS geom,
+                           n, category FROM cells, bounds)
+            SELECT ST_AsMVT(mvt.*, :layer, :extent, 'geom') FROM mvt WHERE geom IS NOT NULL"""
+    else:
+        sql = f"""WITH {bounds},
+            mvt AS (
+                SELECT ST_AsMVTGeom(ST_Transform({geom}, 3857), bounds.g3857, :extent, :buffer,
+                                    true) AS geom, {props}
+                FROM bounds, {source}{joiner}{geom} && bounds.g4326)
+            SELECT ST_AsMVT(mvt.*, :layer, :extent, 'geom') FROM mvt WHERE geom IS NOT NULL"""
+    data = conn.execute(sa.text(sql), params).scalar()
+    return bytes(data) if data else b""
