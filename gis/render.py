@@ -7,9 +7,11 @@ untouched. Layers are never embedded: a small element fetches them from our API 
 
 from __future__ import annotations
 
+import re
+
 from jinja2.utils import htmlsafe_json_dumps
 
-__all__ = ["base_map", "FetchGeoJson", "rw_boundary_map", "map_parts"]
+__all__ = ["base_map", "FetchGeoJson", "rw_boundary_map", "public_map", "map_parts"]
 
 VENDOR = "/static/vendor"
 LEAFLET_JS = [("leaflet", f"{VENDOR}/leaflet/leaflet.js")]
@@ -137,8 +139,19 @@ def rw_boundary_map(center, layer_url: str, tiles: str | None, attribution: str 
     return fmap
 
 
+def public_map(center, tiles: str | None, attribution: str | None):
+    """The residents' map: an empty Leaflet map on our assets; the page script adds the layers."""
+    return base_map(center, 15, tiles, attribution)
+
+
 def map_parts(fmap) -> dict:
-    """Header, body and script of a rendered map, to place inside our own page template."""
+    """Header, body and script of a rendered map, to place inside our own page template.
+
+    folium's viewport tag forbids zooming the page (user-scalable=no), which fails accessibility
+    for people who need to enlarge text: it is dropped; the page template sets its own.
+    """
     root = fmap.get_root()
     root.render()
-    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+    header = re.sub(r"<meta name=\"viewport\"[^>]*>", "", root.header.render(), flags=re.S)
+    return {"header": header, "html": root.html.render(), "script": root.script.render(),
+            "name": fmap.get_name()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
 
 from gis.errors import SigkelError
@@ -11,12 +12,12 @@ from webmap.db import mark_failed
 __all__ = ["init_app"]
 
 _TITLES = {
-    400: "Permintaan tidak valid",
-    404: "Tidak ditemukan",
-    405: "Metode tidak diizinkan",
-    422: "Data tidak valid",
-    500: "Terjadi kesalahan",
-    503: "Layanan sedang tidak tersedia",
+    400: _l("Permintaan tidak valid"),
+    404: _l("Tidak ditemukan"),
+    405: _l("Metode tidak diizinkan"),
+    422: _l("Data tidak valid"),
+    500: _l("Terjadi kesalahan"),
+    503: _l("Layanan sedang tidak tersedia"),
 }
 
 
@@ -31,7 +32,7 @@ def _respond(status: int, code: str, message: str, hint: str | None = None):
     mark_failed()
     if _wants_json():
         return jsonify({"error": code, "message": message, **({"hint": hint} if hint else {})}), status
-    title = _TITLES.get(status, "Galat")
+    title = str(_TITLES.get(status, _l("Terjadi kesalahan")))
     return render_template("error.html", status=status, title=title, message=message, hint=hint), status
 
 
