@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gis.basemap import LocalTiles, is_local_basemap
 from gis.errors import ConfigError
 
 __all__ = ["Settings", "project_root", "BASEMAPS"]
@@ -87,14 +88,16 @@ class Settings:
             raise ConfigError(
                 "DATABASE_URL must be a PostgreSQL URL such as postgresql://user:password@host:5432/dbname."
             )
-        if self.basemap not in BASEMAPS and "{z}" not in self.basemap:
+        if self.basemap not in BASEMAPS and "{z}" not in self.basemap and not is_local_basemap(self.basemap):
             raise ConfigError(
-                f"SIGKEL_BASEMAP must be osm, none or a tile URL template with {{z}}/{{x}}/{{y}}, "
-                f"got {self.basemap!r}."
+                f"SIGKEL_BASEMAP must be osm, none, a tile URL template with {{z}}/{{x}}/{{y}}, an "
+                f".mbtiles file or a tile folder; got {self.basemap!r}."
             )
 
     def basemap_tiles(self) -> tuple[str | None, str | None]:
         """Tile URL template and attribution of the configured basemap (``(None, None)`` for none)."""
         if self.basemap in BASEMAPS:
             return BASEMAPS[self.basemap]
+        if is_local_basemap(self.basemap):
+            return "/basemap/{z}/{x}/{y}", LocalTiles(self.basemap).attribution()
         return self.basemap, "Basemap: configured tile source"

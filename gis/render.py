@@ -153,5 +153,9 @@ def map_parts(fmap) -> dict:
     root = fmap.get_root()
     root.render()
     header = re.sub(r"<meta name=\"viewport\"[^>]*>", "", root.header.render(), flags=re.S)
-    return {"header": header, "html": root.html.render(), "script": root.script.render(),
-            "name": fmap.get_name()}
+    return {
+        "header": header,
+        "html": root.html.render(),
+        "script": root.script.render(),
+        "name": fmap.get_name(),
+    }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, abort, request, send_file
+from flask import Flask, Response, abort, current_app, request, send_file
 from werkzeug.security import safe_join
+
+from gis.basemap import LocalTiles, is_local_basemap
 
 __all__ = ["init_app"]
 
@@ -34,6 +36,20 @@ def static_file(filename: str):
     return response
 
 
+def basemap_tile(z: int, x: int, y: int):
+    """Tiles of a local basemap (MBTiles or folder), for offices without internet."""
+    settings = current_app.config["SIGKEL_SETTINGS"]
+    if not is_local_basemap(settings.basemap):
+        abort(404)
+    found = LocalTiles(settings.basemap).get(z, x, y)
+    if found is None:
+        abort(404)
+    response = Response(found[0], mimetype=found[1])
+    response.cache_control.public = True
+    response.cache_control.max_age = 7 * 86400
+    return response
+
+
 def favicon():
     return static_file("favicon.svg")
 
@@ -41,3 +57,4 @@ def favicon():
 def init_app(app: Flask) -> None:
     app.add_url_rule("/static/<path:filename>", "static", static_file)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
+    app.add_url_rule("/basemap/<int:z>/<int:x>/<int:y>", "basemap", basemap_tile)
