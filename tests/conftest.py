@@ -11,6 +11,7 @@ A database that cannot be started or reached fails the run: it is never a silent
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from pathlib import Path
 
@@ -157,3 +158,19 @@ def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():
         pytest.fail(f"The public datasets are missing at {SHARED_DATASETS}; set SIGKEL_SHARED_DATASETS.")
     return SHARED_DATASETS
+
+
+@pytest.fixture
+def fresh_var_dir():
+    """A var/ folder for a throwaway embedded cluster, stopped and removed afterwards.
+
+    It lives under the project (not /tmp/pytest-of-root, mode 0700) so that the cluster's OS user
+    can reach it when the tests run as root.
+    """
+    path = project_root() / "var" / "test-clusters" / uuid.uuid4().hex[:8]
+    yield path
+    cluster = EmbeddedCluster(path)
+    if cluster.running:
+        cluster.stop()
+    shutil.rmtree(cluster.var_dir, ignore_errors=True)
+    shutil.rmtree(path, ignore_errors=True)

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-from gis.config import project_root
 from gis.db.embedded import EmbeddedCluster
 from tests.helpers import run_sigkel
 
@@ -46,14 +43,8 @@ def _wait(predicate, seconds: float = 60) -> bool:
 
 
 @pytest.fixture
-def var_dir():
-    path = project_root() / "var" / "test-clusters" / f"serve-{uuid.uuid4().hex[:8]}"
-    yield path
-    cluster = EmbeddedCluster(path)
-    if cluster.running:
-        cluster.stop()
-    shutil.rmtree(cluster.var_dir, ignore_errors=True)
-    shutil.rmtree(path, ignore_errors=True)
+def var_dir(fresh_var_dir):
+    return fresh_var_dir
 
 
 def test_worker_reload_keeps_the_database_and_ctrl_c_stops_it(var_dir):

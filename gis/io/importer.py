@@ -26,7 +26,7 @@ from gis.errors import DataError
 from gis.io import load, validate
 from gis.io.fields import resolve_mapping
 from gis.io.readers import SourceFile, open_source
-from gis.io.records import canonical, vocabulary
+from gis.io.records import POPULATION_COUNTS, canonical, vocabulary
 from gis.io.report import ImportReport, Problem
 
 __all__ = ["ImportOptions", "import_file", "KINDS", "LEVELS"]
@@ -545,14 +545,7 @@ def _import_population(conn, source, options, progress) -> ImportReport:
         "rt_code",
         "unit_code",
         "year",
-        "households",
-        "persons",
-        "male",
-        "female",
-        "age_0_4",
-        "age_5_14",
-        "age_15_64",
-        "age_65_plus",
+        *POPULATION_COUNTS,
         "source",
         "synthetic",
     ]

@@ -18,7 +18,18 @@ import pandas as pd
 from gis.demo.extract import normalise_rw_label
 from gis.io.report import Problem
 
-__all__ = ["normalise_code", "normalise_number", "vocabulary", "canonical"]
+__all__ = ["normalise_code", "normalise_number", "vocabulary", "canonical", "POPULATION_COUNTS"]
+
+POPULATION_COUNTS = (
+    "households",
+    "persons",
+    "male",
+    "female",
+    "age_0_4",
+    "age_5_14",
+    "age_15_64",
+    "age_65_plus",
+)
 
 _LEVEL_DIGITS = {"kecamatan": 6, "kelurahan": 10}
 _STATUS = {
@@ -341,17 +352,7 @@ def _population(frame, mapping, options):
     )
     if options.get("kelurahan"):
         out["kelurahan_code"] = options["kelurahan"]
-    for field in (
-        "year",
-        "households",
-        "persons",
-        "male",
-        "female",
-        "age_0_4",
-        "age_5_14",
-        "age_15_64",
-        "age_65_plus",
-    ):
+    for field in ("year", *POPULATION_COUNTS):
         out[field] = ints(field)
     problems = [
         Problem(

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import time
-import uuid
 from pathlib import Path
 
 import psycopg
 import pytest
 
-from gis.config import project_root
 from gis.db.embedded import EmbeddedCluster, find_pg_bindir
 from gis.errors import PostGISMissing
 from tests.helpers import run_sigkel
@@ -21,15 +18,8 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def var_dir():
-    # Under the project (not /tmp/pytest-of-root, mode 0700) so the cluster's OS user can reach it.
-    path = project_root() / "var" / "test-clusters" / uuid.uuid4().hex[:8]
-    yield path
-    cluster = EmbeddedCluster(path)
-    if cluster.running:
-        cluster.stop()
-    shutil.rmtree(cluster.var_dir, ignore_errors=True)
-    shutil.rmtree(path, ignore_errors=True)
+def var_dir(fresh_var_dir):
+    return fresh_var_dir
 
 
 def _query(cluster: EmbeddedCluster, sql: str):
