@@ -251,7 +251,8 @@ def import_command(
 
 @cli.command("export", with_appcontext=False)
 @click.argument(
-    "layer", type=click.Choice(["kecamatan", "kelurahan", "rw", "rt", "facilities", "complaints"])
+    "layer",
+    type=click.Choice(["kecamatan", "kelurahan", "rw", "rt", "facilities", "population", "complaints"]),
 )
 @click.option(
     "--format",

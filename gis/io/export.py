@@ -45,6 +45,14 @@ EXPORT_LAYERS = {
         "x.kelurahan_code",
         "x.id",
     ),
+    "population": (
+        "x.unit_code, x.kelurahan_code AS kel_code, x.rw_code, x.rt_code, x.year, x.households, "
+        "x.persons, x.male, x.female, x.age_0_4, x.age_5_14, x.age_15_64, x.age_65_plus, x.synthetic",
+        "population x LEFT JOIN rt ON rt.code = x.rt_code LEFT JOIN rw ON rw.code = x.rw_code "
+        "JOIN kelurahan k ON k.code = x.kelurahan_code",
+        "x.kelurahan_code",
+        "x.unit_code, x.year",
+    ),
     "complaints": (
         "x.ticket, x.category, x.status, x.created_at, x.resolved_at, "
         "x.kelurahan_code AS kel_code, x.rw_code, x.source, x.source_id, x.synthetic",
@@ -63,7 +71,7 @@ def read_layer(
     if layer not in EXPORT_LAYERS:
         raise DataError(f"No layer {layer!r} to export.", f"Layers: {', '.join(EXPORT_LAYERS)}")
     columns, source, kel_column, order = EXPORT_LAYERS[layer]
-    geom = "x.geom"
+    geom = "coalesce(rt.geom, rw.geom, k.geom)" if layer == "population" else "x.geom"
     if layer == "complaints":
         if private:
             columns += ", x.description"

@@ -498,7 +498,8 @@ def _import_population(conn, source, options, progress) -> ImportReport:
     report = _new_report("population", source, options, mapping)
     raw = pd.DataFrame(source._table) if source._table is not None else source.read(mapping)
     raw = raw.reset_index(drop=True)
-    raw.insert(0, "row", range(1, len(raw) + 1))
+    if "row" not in raw.columns:  # tables (CSV) come unnumbered; GIS files are numbered on read
+        raw.insert(0, "row", range(1, len(raw) + 1))
     report.read = len(raw)
     progress(len(raw))
     frame, problems = canonical(raw, "population", mapping, {"kelurahan": options.kelurahan})

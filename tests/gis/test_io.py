@@ -557,3 +557,19 @@ def test_population_by_rw_and_rt_numbers(conn, settings, tmp_path):
         == 3300
     )
     assert conn.execute(sa.text("SELECT count(*) FROM population WHERE year = 2027")).scalar() == 2
+
+
+def test_population_export_round_trip(conn, settings, tmp_path):
+    count = export_layer(conn, "population", "gpkg", tmp_path / "pop.gpkg", kelurahan=KEL)
+    expected = conn.execute(sa.text("SELECT count(*) FROM population WHERE kelurahan_code = :k"), {"k": KEL})
+    assert count == expected.scalar() > 0
+    frame = gpd.read_file(tmp_path / "pop.gpkg")
+    assert frame.geometry.notna().all() and set(frame.geom_type) == {"MultiPolygon"}
+    report = _import(conn, settings, "population", tmp_path / "pop.gpkg")
+    assert report.errors == [] and report.loaded == count
+    assert (
+        conn.execute(
+            sa.text("SELECT count(*) FROM population WHERE kelurahan_code = :k"), {"k": KEL}
+        ).scalar()
+        == count
+    )
