@@ -34,6 +34,7 @@ __all__ = [
     "app_user_kelurahan",
     "audit_log",
     "layer_version",
+    "analysis_output",
     "COMPLAINT_STATUSES",
     "ROLES",
 ]
@@ -319,6 +320,7 @@ analysis_run = sa.Table(
     sa.Column("message", sa.Text),
     sa.Column("code_version", sa.Text, nullable=False),
     sa.Column("output_layer", sa.Text),
+    sa.Column("timings", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
     sa.CheckConstraint("status IN ('running', 'done', 'failed')", name="status"),
@@ -364,4 +366,16 @@ layer_version = sa.Table(
     sa.Column("layer", sa.Text, primary_key=True),
     sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+analysis_output = sa.Table(
+    "analysis_output",
+    metadata,
+    sa.Column(
+        "run_id", sa.BigInteger, sa.ForeignKey("analysis_run.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("feature", sa.Integer, primary_key=True),
+    sa.Column("properties", JSONB, nullable=False),
+    sa.Column("geom", Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False),
+    _gist("analysis_output"),
 )
