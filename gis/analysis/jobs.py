@@ -19,7 +19,6 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 from pyproj import Transformer
-from shapely.ops import transform as reproject
 from sqlalchemy.engine import Connection
 
 import gis
@@ -32,7 +31,15 @@ from gis.analysis.weights import distance_band, knn, queen
 from gis.crs import utm_epsg
 from gis.errors import DataError
 
-__all__ = ["AnalysisParams", "run_hotspots", "run_kde", "run_emerging", "read_output"]
+__all__ = [
+    "AnalysisParams",
+    "run_hotspots",
+    "run_kde",
+    "run_emerging",
+    "read_output",
+    "list_runs",
+    "output_geojson",
+]
 
 
 @dataclass
@@ -80,6 +87,8 @@ def _scope(params: AnalysisParams) -> tuple[str, dict]:
     if params.category:
         where.append("c.category = :cat")
         values["cat"] = params.category
+    else:  # outputs may be shown to anyone: never aggregate the non-public categories by default
+        where.append("c.category IN (SELECT code FROM complaint_category WHERE public)")
     if params.date_from:
         where.append("c.created_at >= :d0")
         values["d0"] = params.date_from
@@ -120,6 +129,10 @@ def _metric(area) -> tuple[int, Transformer, Transformer]:
         Transformer.from_crs(4326, epsg, always_xy=True),
         Transformer.from_crs(epsg, 4326, always_xy=True),
     )
+
+
+def _area_metric(area, epsg: int):
+    return gpd.GeoSeries([area], crs=4326).to_crs(epsg).iloc[0]
 
 
 def _to_metric(points: pd.DataFrame, forward: Transformer) -> np.ndarray:
@@ -232,7 +245,7 @@ def run_hotspots(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
     elif params.shape in ("hex", "square"):
         xy = _to_metric(points, forward)
         cell = params.cell_size or default_cell_size(xy)
-        area_m = reproject(forward.transform, area)
+        area_m = _area_metric(area, epsg)
         polys, centres = make_grid(area_m, cell, params.shape)
         values = count_in_cells(centres, xy, cell)
         inputs["cell_size_m"] = round(cell, 2)
@@ -289,7 +302,7 @@ def run_kde(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.GeoDataF
     area = _area(conn, params)
     epsg, forward, _ = _metric(area)
     xy = _to_metric(points, forward)
-    area_m = reproject(forward.transform, area)
+    area_m = _area_metric(area, epsg)
     minx, miny, maxx, maxy = area_m.bounds
     cell = params.cell_size or min(maxx - minx, maxy - miny) / 250  # ArcGIS's default output cell
     radius = params.bandwidth or default_bandwidth(xy)
@@ -329,7 +342,7 @@ def run_emerging(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
     xy = _to_metric(points, forward)
     cell = params.cell_size or default_cell_size(xy)
     polys, centres = make_grid(
-        reproject(forward.transform, area), cell, "square" if params.shape == "square" else "hex"
+        _area_metric(area, epsg), cell, "square" if params.shape == "square" else "hex"
     )
     freq = {"month": "M", "week": "W"}.get(params.step)
     if freq is None:
@@ -391,6 +404,45 @@ def run_emerging(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
         "; ".join(f"{k}: {v}" for k, v in counts.items()),
     )
     return run_id, frame
+
+
+def list_runs(conn: Connection, category: str | None = None, since: dt.date | None = None) -> list[dict]:
+    """The layer catalogue: finished runs, newest first, optionally by category and date."""
+    rows = (
+        conn.execute(
+            sa.text(
+                "SELECT id, method, parameters, inputs, message, code_version, started_at, finished_at "
+                "FROM analysis_run WHERE status = 'done' "
+                "AND (CAST(:cat AS text) IS NULL OR parameters->>'category' = :cat) "
+                "AND (CAST(:since AS date) IS NULL OR started_at >= :since) ORDER BY id DESC LIMIT 200"
+            ),
+            {"cat": category, "since": since},
+        )
+        .mappings()
+        .all()
+    )
+    return [dict(r) for r in rows]
+
+
+def output_geojson(conn: Connection, run_id: int) -> str:
+    """A run's output layer as GeoJSON text (properties as stored)."""
+    text = conn.execute(
+        sa.text(
+            "SELECT json_build_object('type', 'FeatureCollection', 'run', :r, 'features', "
+            "coalesce(json_agg(json_build_object('type', 'Feature', 'id', feature, 'geometry', "
+            "ST_AsGeoJSON(geom, 7)::json, 'properties', properties) ORDER BY feature), '[]'::json))::text "
+            "FROM analysis_output WHERE run_id = :r"
+        ),
+        {"r": run_id},
+    ).scalar_one()
+    if (
+        '"features" : []' in text
+        and not conn.execute(sa.text("SELECT 1 FROM analysis_run WHERE id = :r"), {"r": run_id}).first()
+    ):
+        from gis.errors import NotFound
+
+        raise NotFound(f"There is no analysis run {run_id}.")
+    return text
 
 
 def read_output(conn: Connection, run_id: int) -> gpd.GeoDataFrame:

@@ -1,0 +1,120 @@
+"""Analysis jobs on the demo data in PostGIS: recorded runs, stored outputs, the CLI, the planner map."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+
+from gis.analysis.jobs import AnalysisParams, list_runs, read_output, run_emerging, run_hotspots, run_kde
+from gis.errors import DataError
+from webmap.cli import cli
+
+
+def test_hotspot_run_is_recorded_and_reproducible(conn):
+    params = AnalysisParams(category="kebersihan", permutations=99, seed=3)
+    run_id, frame = run_hotspots(conn, params)
+    run = (
+        conn.execute(
+            sa.text(
+                "SELECT method, status, parameters, inputs, code_version, output_layer "
+                "FROM analysis_run WHERE id = :i"
+            ),
+            {"i": run_id},
+        )
+        .mappings()
+        .one()
+    )
+    assert run["method"] == "hotspots" and run["status"] == "done" and run["output_layer"] == f"run:{run_id}"
+    assert run["parameters"]["category"] == "kebersihan" and run["parameters"]["seed"] == 3
+    expected = conn.execute(sa.text("SELECT count(*) FROM complaint WHERE category = 'kebersihan'")).scalar()
+    assert run["inputs"]["complaints"] == expected
+    stored = read_output(conn, run_id)
+    assert len(stored) == len(frame) and stored["count"].sum() == expected
+    assert {"count", "gi_z", "gi_p", "gi_bin", "n_neighbors", "gi_p_sim"} <= set(stored.columns)
+    again_id, again = run_hotspots(conn, params)
+    assert again_id != run_id and np.array_equal(again["gi_z"], frame["gi_z"])
+    assert np.array_equal(again["gi_p_sim"], frame["gi_p_sim"])
+
+
+def test_default_runs_leave_out_non_public_categories(conn):
+    _, frame = run_hotspots(conn, AnalysisParams(shape="rw"))
+    public = conn.execute(
+        sa.text(
+            "SELECT count(*) FROM complaint c JOIN complaint_category k ON k.code = c.category WHERE k.public"
+        )
+    ).scalar()
+    assert frame["count"].sum() == public
+    assert public < conn.execute(sa.text("SELECT count(*) FROM complaint")).scalar()
+
+
+def test_rates_per_1000_on_rt(conn):
+    _, frame = run_hotspots(conn, AnalysisParams(shape="rt", rate=True))
+    assert len(frame) == 290 and (frame["rate_per_1000"] >= 0).all()
+
+
+def test_period_filter_and_refusals(conn):
+    early = AnalysisParams(date_from=dt.date(2025, 11, 1), date_to=dt.date(2025, 11, 3))
+    with pytest.raises(DataError, match="needs at least 30"):
+        run_hotspots(conn, early)
+    with pytest.raises(DataError, match="hex, square, rw or rt"):
+        run_hotspots(conn, AnalysisParams(shape="circle"))
+
+
+def test_kde_run_integrates_to_the_count(conn):
+    run_id, frame = run_kde(conn, AnalysisParams(category="jalan_rusak"))
+    inputs = conn.execute(sa.text("SELECT inputs FROM analysis_run WHERE id = :i"), {"i": run_id}).scalar()
+    assert inputs["integral"] == pytest.approx(inputs["complaints"], rel=1e-3)
+
+
+def test_emerging_run_drops_the_incomplete_last_month(conn):
+    run_id, frame = run_emerging(conn, AnalysisParams())
+    inputs = conn.execute(sa.text("SELECT inputs FROM analysis_run WHERE id = :i"), {"i": run_id}).scalar()
+    assert inputs["steps"] == 12 and inputs["last"] == "2026-10"
+    assert set(frame["category"]) <= {
+        "new hot spot",
+        "consecutive hot spot",
+        "intensifying hot spot",
+        "persistent hot spot",
+        "diminishing hot spot",
+        "sporadic hot spot",
+        "oscillating hot spot",
+        "historical hot spot",
+        "new cold spot",
+        "consecutive cold spot",
+        "intensifying cold spot",
+        "persistent cold spot",
+        "diminishing cold spot",
+        "sporadic cold spot",
+        "oscillating cold spot",
+        "historical cold spot",
+        "no pattern detected",
+    }
+    assert run_id in [r["id"] for r in list_runs(conn)]
+
+
+def test_cli_writes_the_output_file(runner, tmp_path, monkeypatch, database_url):
+    import geopandas as gpd
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    out = tmp_path / "hot.geojson"
+    result = runner.invoke(
+        cli, ["analyze", "hotspots", "--shape", "rw", "--category", "kebersihan", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    frame = gpd.read_file(out)
+    assert len(frame) == 30 and {"count", "gi_z", "gi_p", "gi_bin", "n_neighbors"} <= set(frame.columns)
+    bad = runner.invoke(cli, ["analyze", "hotspots", "--band", "far"])
+    assert bad.exit_code != 0 and "number of metres" in bad.output
+
+
+def test_planner_pages(client, conn):
+    run_id, _ = run_hotspots(conn, AnalysisParams(shape="rw"))
+    page = client.get("/perencana/").get_data(as_text=True)
+    assert f'value="{run_id}"' in page
+    assert client.get(f"/perencana/runs/{run_id}.geojson").get_json()["run"] == run_id
+    assert client.get("/perencana/runs/987654.geojson").status_code == 404
+    compare = client.get(f"/perencana/peta?run={run_id}&run={run_id}").get_data(as_text=True)
+    assert compare.count('class="map-box"') == 2 and "Titik panas, kepercayaan 99%" in compare
