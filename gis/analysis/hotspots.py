@@ -106,17 +106,17 @@ def _conditional_permutations(x, w, lag, permutations: int, seed, block: int = 6
     larger = np.zeros(n)
     for start in range(0, permutations, block):
         rows = min(block, permutations - start)
-        order = np.stack([rng.permutation(n)[: kmax + 1] for _ in range(rows)])  # (rows, kmax+1)
+        # The first kmax+1 entries of a random permutation: a sample without replacement, O(k).
+        order = np.stack([rng.choice(n, size=kmax + 1, replace=False) for _ in range(rows)])
         values = x[order]
         csum = np.concatenate([np.zeros((rows, 1)), np.cumsum(values, axis=1)], axis=1)
         draws = csum[:, k_others]  # (rows, n): sum of the first k_i draws
         # Where feature i itself is among its first k_i draws, swap in draw k_i.
-        pos = np.full((rows, n), kmax + 1)
-        pos[np.arange(rows)[:, None], order] = np.arange(kmax + 1)
-        hit = pos < k_others[None, :]
-        if hit.any():
-            r, i = np.nonzero(hit)
-            draws[r, i] += values[r, k_others[i]] - x[i]
+        # Only the drawn positions can hold a feature's own index: check those, O(rows·k).
+        hit = np.arange(kmax + 1)[None, :] < k_others[order]
+        r, j = np.nonzero(hit)
+        i = order[r, j]
+        draws[r, i] += values[r, k_others[i]] - x[i]
         larger += (draws >= observed[None, :]).sum(axis=0)
     # Folded as esda does: the smaller tail, (larger + 1) / (permutations + 1).
     return (np.minimum(larger, permutations - larger) + 1) / (permutations + 1)
