@@ -357,8 +357,9 @@ def _params(kelurahan, category, date_from, date_to, cell_size, **extra):
 @click.option("--seed", type=int, help="Seed for the permutations.")
 @click.option("--fdr/--no-fdr", default=True, show_default=True, help="False discovery rate correction.")
 @click.option("--rate", is_flag=True, help="RW/RT: complaints per 1,000 residents (EB smoothed).")
+@click.option("--lisa", is_flag=True, help="Also Local Moran's I clusters and outliers.")
 def analyze_hotspots(
-    kelurahan, category, date_from, date_to, cell_size, out, shape, band, permutations, seed, fdr, rate
+    kelurahan, category, date_from, date_to, cell_size, out, shape, band, permutations, seed, fdr, rate, lisa
 ):
     """Getis-Ord Gi* hot spots of complaints."""
     from gis.analysis.jobs import run_hotspots
@@ -375,6 +376,7 @@ def analyze_hotspots(
         seed=seed,
         fdr=fdr,
         rate=rate,
+        lisa=lisa,
     )
     _run_analysis(run_hotspots, params, out)
 

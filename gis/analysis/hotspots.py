@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from gis.analysis.permutations import pseudo_p
 from gis.analysis.significance import hotspot_bins, two_sided_p
 from gis.analysis.weights import cardinalities, include_self
 from gis.errors import DataError
@@ -82,41 +83,11 @@ def gi_star(x, w: sp.csr_matrix, fdr: bool = True, permutations: int = 0, seed: 
     # expectation, so z = 0 (not significant) rather than 0/0.
     z = np.divide(lag - mean * wi, spread, out=np.zeros(n), where=spread > 0)
     p = two_sided_p(z)
-    p_sim = _conditional_permutations(x, w, lag, permutations, seed) if permutations else None
+    p_sim = None
+    if permutations:
+        k = cardinalities(w) - 1  # neighbours besides the feature itself
+        p_sim = pseudo_p(x, k, lag - x, np.ones(n), permutations, seed)
     bins = hotspot_bins(z, p_sim if p_sim is not None else p, fdr=fdr)
     return GiStar(
         z=z, p=p, bins=bins, n_neighbors=cardinalities(w), p_sim=p_sim, permutations=permutations, fdr=fdr
     )
-
-
-def _conditional_permutations(x, w, lag, permutations: int, seed, block: int = 64) -> np.ndarray:
-    """Pseudo p-values: each feature keeps its value; its k−1 neighbours are drawn at random from
-    the other n−1 features (the conditional randomisation of Anselin 1995).
-
-    All features share each permutation's random order of the n values, as esda does. A feature
-    whose own index falls among its first k−1 draws takes the k-th draw instead, which keeps every
-    draw a uniform subset of the *other* features. Sums come from one cumulative sum per
-    permutation, so the cost is O(permutations · n) rather than O(permutations · n · k).
-    """
-    rng = np.random.default_rng(seed)
-    n = len(x)
-    k_others = cardinalities(w) - 1  # neighbours besides the feature itself
-    kmax = int(k_others.max()) if len(k_others) else 0
-    observed = lag - x  # the neighbours' part of the lag
-    larger = np.zeros(n)
-    for start in range(0, permutations, block):
-        rows = min(block, permutations - start)
-        # The first kmax+1 entries of a random permutation: a sample without replacement, O(k).
-        order = np.stack([rng.choice(n, size=kmax + 1, replace=False) for _ in range(rows)])
-        values = x[order]
-        csum = np.concatenate([np.zeros((rows, 1)), np.cumsum(values, axis=1)], axis=1)
-        draws = csum[:, k_others]  # (rows, n): sum of the first k_i draws
-        # Where feature i itself is among its first k_i draws, swap in draw k_i.
-        # Only the drawn positions can hold a feature's own index: check those, O(rows·k).
-        hit = np.arange(kmax + 1)[None, :] < k_others[order]
-        r, j = np.nonzero(hit)
-        i = order[r, j]
-        draws[r, i] += values[r, k_others[i]] - x[i]
-        larger += (draws >= observed[None, :]).sum(axis=0)
-    # Folded as esda does: the smaller tail, (larger + 1) / (permutations + 1).
-    return (np.minimum(larger, permutations - larger) + 1) / (permutations + 1)

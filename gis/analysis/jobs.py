@@ -27,6 +27,7 @@ from gis.analysis.autocorrelation import choose_band
 from gis.analysis.grid import MIN_INCIDENTS, count_in_cells, default_cell_size, make_grid
 from gis.analysis.hotspots import gi_star
 from gis.analysis.kde import default_bandwidth, quartic_density
+from gis.analysis.lisa import local_moran
 from gis.analysis.weights import distance_band, knn, queen
 from gis.crs import utm_epsg
 from gis.errors import DataError
@@ -57,6 +58,7 @@ class AnalysisParams:
     seed: int | None = None
     fdr: bool = True
     rate: bool = False  # rw/rt: complaints per 1,000 residents (empirical Bayes smoothed)
+    lisa: bool = False  # also Local Moran's I (clusters HH/LL and outliers HL/LH)
     bandwidth: float | None = None  # kde
     step: str = "month"  # emerging: week | month
     extra: dict = field(default_factory=dict)
@@ -276,6 +278,11 @@ def run_hotspots(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
     frame["n_neighbors"] = result.n_neighbors.astype(int)
     if result.p_sim is not None:
         frame["gi_p_sim"] = np.round(result.p_sim, 6)
+    if params.lisa:
+        lisa = local_moran(values, w, permutations=params.permutations or 999, seed=params.seed)
+        frame["lisa_i"] = np.round(lisa.I, 6)
+        frame["lisa_cluster"] = lisa.labels
+        frame["lisa_p_sim"] = np.round(lisa.p_sim, 6)
     inputs["features"] = len(frame)
     run_id = _start(conn, "hotspots", params, inputs)
     hot, cold = int((result.bins > 0).sum()), int((result.bins < 0).sum())

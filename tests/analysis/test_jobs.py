@@ -55,6 +55,12 @@ def test_rates_per_1000_on_rt(conn):
     assert len(frame) == 290 and (frame["rate_per_1000"] >= 0).all()
 
 
+def test_lisa_columns_on_request(conn):
+    _, frame = run_hotspots(conn, AnalysisParams(shape="rw", lisa=True, permutations=199, seed=1))
+    assert set(frame["lisa_cluster"]) <= {"HH", "LL", "HL", "LH", "ns"}
+    assert frame["lisa_p_sim"].between(0, 1).all() and frame["lisa_i"].notna().all()
+
+
 def test_period_filter_and_refusals(conn):
     early = AnalysisParams(date_from=dt.date(2025, 11, 1), date_to=dt.date(2025, 11, 3))
     with pytest.raises(DataError, match="needs at least 30"):
