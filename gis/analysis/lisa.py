@@ -1,8 +1,9 @@
 """Local Moran's I (Anselin 1995) with row-standardised weights: the second view of clustering.
 
 I_i = (z_i / m2) · Σ_j w_ij z_j with z = x − x̄, m2 = Σ z² / (n − 1) (esda's convention, so values
-agree with esda's Moran_Local) and w row-standardised (the feature itself not included). Quadrants: HH (high among high), LL, HL (high among low), LH. Significance
-by conditional permutations (pseudo p, seeded), as esda's Moran_Local.
+agree with esda's Moran_Local) and w row-standardised, the feature itself not included.
+Quadrants: HH (high among high), LL, HL (high among low), LH. Significance by conditional
+permutations (pseudo p, seeded), as esda's Moran_Local.
 """
 
 from __future__ import annotations
