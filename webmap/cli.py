@@ -252,7 +252,9 @@ def import_command(
 @cli.command("export", with_appcontext=False)
 @click.argument(
     "layer",
-    type=click.Choice(["kecamatan", "kelurahan", "rw", "rt", "facilities", "population", "complaints"]),
+    type=click.Choice(
+        ["kecamatan", "kelurahan", "rw", "rt", "facilities", "population", "complaints", "analysis"]
+    ),
 )
 @click.option(
     "--format",
@@ -264,14 +266,15 @@ def import_command(
 @click.option("--kelurahan", help="Only this kelurahan code.")
 @click.option("--bbox", help="Only features in W,S,E,N (degrees).")
 @click.option("--private", is_flag=True, help="Complaints: exact points and descriptions (staff only).")
+@click.option("--run", "run", type=int, help="analysis: the run id to export.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def export_command(layer, fmt, kelurahan, bbox, private, out):
+def export_command(layer, fmt, kelurahan, bbox, private, run, out):
     """Export a stored layer to a file."""
     from gis.db.queries import parse_bbox
     from gis.io import export_layer
 
     with _database(_settings(), announce=False) as (engine, _), engine.connect() as conn:
-        count = export_layer(conn, layer, fmt, out, kelurahan, parse_bbox(bbox), private)
+        count = export_layer(conn, layer, fmt, out, kelurahan, parse_bbox(bbox), private, run)
     click.echo(f"Exported {count} {layer} to {out}")
 
 

@@ -109,6 +109,7 @@ def export_layer(
     kelurahan: str | None = None,
     bbox=None,
     private: bool = False,
+    run: int | None = None,
 ) -> int:
     """Write a layer to ``out`` in ``fmt``; returns the number of features written.
 
@@ -116,7 +117,17 @@ def export_layer(
     """
     if fmt not in FORMATS:
         raise DataError(f"Unknown format {fmt!r}.", f"Formats: {', '.join(FORMATS)}")
-    frame = _plain(read_layer(conn, layer, kelurahan, bbox, private))
+    if layer == "analysis":
+        if run is None:
+            raise DataError(
+                "Exporting an analysis output needs its run id: --run ID.",
+                "List the runs on /perencana/ or in the analysis_run table.",
+            )
+        from gis.analysis.jobs import read_output
+
+        frame = _plain(read_output(conn, run))
+    else:
+        frame = _plain(read_layer(conn, layer, kelurahan, bbox, private))
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":

@@ -124,3 +124,16 @@ def test_planner_pages(client, conn):
     assert client.get("/perencana/runs/987654.geojson").status_code == 404
     compare = client.get(f"/perencana/peta?run={run_id}&run={run_id}").get_data(as_text=True)
     assert compare.count('class="map-box"') == 2 and "Titik panas, kepercayaan 99%" in compare
+
+
+def test_analysis_output_exports_like_any_layer(conn, tmp_path):
+    import geopandas as gpd
+
+    from gis.io import export_layer
+
+    run_id, frame = run_hotspots(conn, AnalysisParams(shape="rw"))
+    assert export_layer(conn, "analysis", "gpkg", tmp_path / "run.gpkg", run=run_id) == len(frame)
+    back = gpd.read_file(tmp_path / "run.gpkg")
+    assert list(back["gi_bin"]) == list(frame["gi_bin"]) and np.allclose(back["gi_z"], frame["gi_z"])
+    with pytest.raises(DataError, match="--run"):
+        export_layer(conn, "analysis", "gpkg", tmp_path / "x.gpkg")
