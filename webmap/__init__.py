@@ -48,8 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update(test_config)
 
-    from webmap import api, db, errors, i18n, planner, public, static
+    from webmap import api, compress, db, errors, i18n, planner, public, static
 
-    for module in (db, i18n, errors, static, public, planner, api):
+    for module in (db, i18n, errors, static, compress, public, planner, api):
         module.init_app(app)
     return app

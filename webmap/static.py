@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
 from flask import Flask, Response, abort, current_app, request, send_file
@@ -21,7 +22,10 @@ def static_file(filename: str):
         abort(404)
     path = Path(path)
     gz = path.with_suffix(path.suffix + ".gz")
-    use_gz = gz.is_file() and "gzip" in request.headers.get("Accept-Encoding", "")
+    accepts = "gzip" in request.headers.get("Accept-Encoding", "")
+    if accepts and not gz.is_file() and path.suffix in _TYPES:
+        return _gzipped(path, filename)
+    use_gz = gz.is_file() and accepts
     response = send_file(
         gz if use_gz else path,
         mimetype=_TYPES.get(path.suffix),
@@ -34,6 +38,25 @@ def static_file(filename: str):
     if gz.is_file():
         response.vary.add("Accept-Encoding")
     return response
+
+
+_GZ_CACHE: dict[tuple[str, float], bytes] = {}
+
+
+def _gzipped(path: Path, filename: str):
+    """Our own CSS/JS/SVG, gzipped once per file version and kept in memory."""
+    key = (str(path), path.stat().st_mtime)
+    data = _GZ_CACHE.get(key)
+    if data is None:
+        data = gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
+        _GZ_CACHE[key] = data
+    response = Response(data, mimetype=_TYPES[path.suffix])
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    response.set_etag(f"{int(key[1])}-{len(data)}-gz")
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400 if "/vendor/" in f"/{filename}" else 3600
+    return response.make_conditional(request)
 
 
 def basemap_tile(z: int, x: int, y: int):

@@ -127,3 +127,19 @@ def test_vendor_assets_precompressed_and_cached(client):
 def test_static_refuses_paths_outside_and_missing_files(client, path):
     with client.get(path) as response:
         assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/api/layers/facilities.geojson", "/static/js/public-map.js", "/static/css/public.css"]
+)
+def test_text_responses_are_gzipped_for_clients_that_accept_it(client, url):
+    import gzip
+
+    with client.get(url, headers={"Accept-Encoding": "gzip, deflate"}) as packed, client.get(url) as plain:
+        assert packed.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
+        assert "Accept-Encoding" in packed.headers["Vary"]
+        def same(body: bytes) -> bytes:  # folium names each map element at random
+            return re.sub(rb"(map|tile_layer)_[0-9a-f]{32}", b"x", body)
+
+        assert same(gzip.decompress(packed.data)) == same(plain.data)
+        assert len(packed.data) < 0.6 * len(plain.data)
