@@ -361,8 +361,22 @@ def _params(kelurahan, category, date_from, date_to, cell_size, **extra):
 @click.option("--fdr/--no-fdr", default=True, show_default=True, help="False discovery rate correction.")
 @click.option("--rate", is_flag=True, help="RW/RT: complaints per 1,000 residents (EB smoothed).")
 @click.option("--lisa", is_flag=True, help="Also Local Moran's I clusters and outliers.")
+@click.option("--knn", type=int, help="Grids: k nearest neighbours instead of a distance band.")
 def analyze_hotspots(
-    kelurahan, category, date_from, date_to, cell_size, out, shape, band, permutations, seed, fdr, rate, lisa
+    kelurahan,
+    category,
+    date_from,
+    date_to,
+    cell_size,
+    out,
+    shape,
+    band,
+    permutations,
+    seed,
+    fdr,
+    rate,
+    lisa,
+    knn,
 ):
     """Getis-Ord Gi* hot spots of complaints."""
     from gis.analysis.jobs import run_hotspots
@@ -380,6 +394,7 @@ def analyze_hotspots(
         fdr=fdr,
         rate=rate,
         lisa=lisa,
+        knn=knn,
     )
     _run_analysis(run_hotspots, params, out)
 

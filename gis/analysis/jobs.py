@@ -59,6 +59,7 @@ class AnalysisParams:
     fdr: bool = True
     rate: bool = False  # rw/rt: complaints per 1,000 residents (empirical Bayes smoothed)
     lisa: bool = False  # also Local Moran's I (clusters HH/LL and outliers HL/LH)
+    knn: int | None = None  # grids: k nearest neighbours instead of a distance band
     bandwidth: float | None = None  # kde
     step: str = "month"  # emerging: week | month
     extra: dict = field(default_factory=dict)
@@ -252,7 +253,9 @@ def run_hotspots(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
         values = count_in_cells(centres, xy, cell)
         inputs["cell_size_m"] = round(cell, 2)
         band = params.band
-        if band is None:
+        if params.knn:
+            band, k = None, params.knn
+        elif band is None:
             choice = choose_band(centres, values)
             band, k = choice.band, choice.k
             inputs["band_rule"] = choice.reason
@@ -413,17 +416,27 @@ def run_emerging(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
     return run_id, frame
 
 
-def list_runs(conn: Connection, category: str | None = None, since: dt.date | None = None) -> list[dict]:
-    """The layer catalogue: finished runs, newest first, optionally by category and date."""
+def list_runs(
+    conn: Connection,
+    category: str | None = None,
+    period_from: dt.date | None = None,
+    period_to: dt.date | None = None,
+) -> list[dict]:
+    """The layer catalogue: finished runs, newest first, by category and by analysed period
+    (runs whose period overlaps [period_from, period_to]; open ends match anything)."""
     rows = (
         conn.execute(
             sa.text(
                 "SELECT id, method, parameters, inputs, message, code_version, started_at, finished_at "
                 "FROM analysis_run WHERE status = 'done' "
                 "AND (CAST(:cat AS text) IS NULL OR parameters->>'category' = :cat) "
-                "AND (CAST(:since AS date) IS NULL OR started_at >= :since) ORDER BY id DESC LIMIT 200"
+                "AND (CAST(:p0 AS date) IS NULL OR parameters->>'date_to' IS NULL "
+                "     OR CAST(parameters->>'date_to' AS date) >= :p0) "
+                "AND (CAST(:p1 AS date) IS NULL OR parameters->>'date_from' IS NULL "
+                "     OR CAST(parameters->>'date_from' AS date) <= :p1) "
+                "ORDER BY id DESC LIMIT 200"
             ),
-            {"cat": category, "since": since},
+            {"cat": category, "p0": period_from, "p1": period_to},
         )
         .mappings()
         .all()

@@ -137,3 +137,20 @@ def test_analysis_output_exports_like_any_layer(conn, tmp_path):
     assert list(back["gi_bin"]) == list(frame["gi_bin"]) and np.allclose(back["gi_z"], frame["gi_z"])
     with pytest.raises(DataError, match="--run"):
         export_layer(conn, "analysis", "gpkg", tmp_path / "x.gpkg")
+
+
+def test_catalogue_filters_by_analysed_period(client, conn):
+    early, _ = run_hotspots(
+        conn, AnalysisParams(date_from=dt.date(2025, 11, 1), date_to=dt.date(2026, 3, 31))
+    )
+    late, _ = run_hotspots(conn, AnalysisParams(date_from=dt.date(2026, 5, 1), date_to=dt.date(2026, 10, 31)))
+    ids = [r["id"] for r in list_runs(conn, period_from=dt.date(2026, 6, 1), period_to=dt.date(2026, 6, 30))]
+    assert late in ids and early not in ids
+    page = client.get("/perencana/?from=2025-12-01&to=2026-01-31").get_data(as_text=True)
+    assert f'value="{early}"' in page and f'value="{late}"' not in page
+    assert client.get("/perencana/?from=kemarin").status_code == 422
+
+
+def test_knn_weights_option(conn):
+    run_id, frame = run_hotspots(conn, AnalysisParams(category="kebersihan", knn=8))
+    assert (frame["n_neighbors"] == 9).all()  # eight neighbours and the cell itself

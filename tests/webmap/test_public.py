@@ -138,6 +138,7 @@ def test_text_responses_are_gzipped_for_clients_that_accept_it(client, url):
     with client.get(url, headers={"Accept-Encoding": "gzip, deflate"}) as packed, client.get(url) as plain:
         assert packed.headers["Content-Encoding"] == "gzip" and "Content-Encoding" not in plain.headers
         assert "Accept-Encoding" in packed.headers["Vary"]
+
         def same(body: bytes) -> bytes:  # folium names each map element at random
             return re.sub(rb"(map|tile_layer)_[0-9a-f]{32}", b"x", body)
 

@@ -8,6 +8,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from flask_babel import gettext as _
 
 from gis.analysis import jobs
+from gis.errors import DataError
 from gis.render import base_map, map_parts
 from webmap.db import get_conn
 from webmap.public import DEFAULT_CENTER
@@ -32,10 +33,13 @@ def _legend() -> list[tuple[int, str, str]]:
 @bp.get("/")
 def catalogue():
     category = request.args.get("category") or None
-    since = request.args.get("since") or None
-    since_date = dt.date.fromisoformat(since) if since else None
-    runs = jobs.list_runs(get_conn(), category, since_date)
-    return render_template("planner/catalogue.html", runs=runs, category=category or "", since=since or "")
+    start, end = request.args.get("from") or "", request.args.get("to") or ""
+    try:
+        period = [dt.date.fromisoformat(v) if v else None for v in (start, end)]
+    except ValueError:
+        raise DataError("Dates must be YYYY-MM-DD.") from None
+    runs = jobs.list_runs(get_conn(), category, *period)
+    return render_template("planner/catalogue.html", runs=runs, category=category or "", start=start, end=end)
 
 
 @bp.get("/peta")
