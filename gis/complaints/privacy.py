@@ -16,33 +16,37 @@ from sqlalchemy.engine import Connection
 
 from gis.db.assign import id_scope
 
-__all__ = ["refresh_public_points", "GRID_METRES"]
+__all__ = ["refresh_public_points", "public_point_sql", "GRID_METRES"]
 
 GRID_METRES = 100
 
-# UTM zone of each point computed in SQL so that the rule works anywhere in Indonesia.
-_SQL = """
-WITH src AS (
-    SELECT c.id, cat.privacy, c.geom, c.rt_code,
-           CASE WHEN ST_Y(c.geom) >= 0 THEN 32600 ELSE 32700 END
-             + least(floor((ST_X(c.geom) + 180) / 6)::int + 1, 60) AS utm
-    FROM complaint c JOIN complaint_category cat ON cat.code = c.category
-    WHERE cat.public {scope}
-), grid AS (
-    SELECT id, ST_Transform(ST_SetSRID(ST_MakePoint(
-               floor(ST_X(q) / :cell) * :cell + :cell / 2.0,
-               floor(ST_Y(q) / :cell) * :cell + :cell / 2.0), utm), 4326) AS g
-    FROM (SELECT id, utm, ST_Transform(geom, utm) AS q FROM src) projected
-)
-UPDATE complaint c SET geom_public = CASE src.privacy
-        WHEN 'exact' THEN src.geom
-        WHEN 'grid' THEN grid.g
-        WHEN 'rt' THEN coalesce(
-            (SELECT ST_PointOnSurface(rt.geom) FROM rt WHERE rt.code = src.rt_code), grid.g)
-        ELSE NULL END
-FROM src JOIN grid USING (id)
-WHERE c.id = src.id
-"""
+
+def _utm(g: str) -> str:
+    """SQL for the WGS 84 UTM zone EPSG code of point ``g`` (works anywhere in Indonesia)."""
+    return (
+        f"(CASE WHEN ST_Y({g}) >= 0 THEN 32600 ELSE 32700 END "
+        f"+ least(floor((ST_X({g}) + 180) / 6)::int + 1, 60))"
+    )
+
+
+def public_point_sql(geom: str, privacy: str, public: str, rt_point: str) -> str:
+    """One SQL expression for a complaint's public point, used by every path that writes it.
+
+    Parameters are SQL expressions: the exact point, the category's privacy class and public flag,
+    and a point inside the complaint's RT (or NULL when it has no RT).
+    """
+    utm = _utm(geom)
+    projected = f"ST_Transform({geom}, {utm})"
+    cell = (
+        f"ST_Transform(ST_SetSRID(ST_MakePoint(floor(ST_X({projected}) / {GRID_METRES}) * {GRID_METRES} + "
+        f"{GRID_METRES / 2}, floor(ST_Y({projected}) / {GRID_METRES}) * {GRID_METRES} + "
+        f"{GRID_METRES / 2}), {utm}), 4326)"
+    )
+    return (
+        f"CASE WHEN NOT {public} THEN NULL WHEN {privacy} = 'exact' THEN {geom} "
+        f"WHEN {privacy} = 'rt' AND {rt_point} IS NOT NULL THEN {rt_point} "
+        f"WHEN {privacy} IN ('grid', 'rt') THEN {cell} ELSE NULL END"
+    )
 
 
 def refresh_public_points(conn: Connection, ids: list[int] | str | None = None) -> int:
@@ -51,10 +55,14 @@ def refresh_public_points(conn: Connection, ids: list[int] | str | None = None) 
     Complaints of non-public categories get no public point at all.
     """
     scope, params = id_scope(ids, "c")
-    params["cell"] = GRID_METRES
-    hidden = (
-        "UPDATE complaint c SET geom_public = NULL FROM complaint_category cat "
-        f"WHERE cat.code = c.category AND NOT cat.public {scope}"
+    expression = public_point_sql(
+        "c.geom",
+        "cat.privacy",
+        "cat.public",
+        "(SELECT ST_PointOnSurface(rt.geom) FROM rt WHERE rt.code = c.rt_code)",
     )
-    conn.execute(sa.text(hidden), params)
-    return conn.execute(sa.text(_SQL.format(scope=scope)), params).rowcount
+    sql = (
+        f"UPDATE complaint c SET geom_public = {expression} FROM complaint_category cat "
+        f"WHERE cat.code = c.category {scope}"
+    )
+    return conn.execute(sa.text(sql), params).rowcount

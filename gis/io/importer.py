@@ -425,13 +425,12 @@ def _import_points(conn, kind, source, options, data_dir, progress) -> ImportRep
     report.rejected = len(report.rejected_rows)
     if report.errors and not options.skip_invalid:
         return report
+    counts = load.resolve_units(conn)
     report.inserted, report.updated = load.upsert_points(conn, table)
     report.loaded = report.inserted + report.updated
-    counts = assign_units(conn, table, load.IDS)
     report.unassigned = counts["unassigned"]
     report.assigned = report.loaded - report.unassigned
     if table == "complaint":
-        refresh_public_points(conn, load.IDS)
         _first_events(conn, report.file)
     _list_unassigned(conn, table, report)
     if rejected_raw:

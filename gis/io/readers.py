@@ -47,10 +47,12 @@ class SourceFile:
     _tmp: str | None = None
     _table: pd.DataFrame | None = None
 
-    def chunks(self, mapping: dict[str, str] | None = None, size: int = CHUNK) -> Iterator[gpd.GeoDataFrame]:
+    def chunks(
+        self, mapping: dict[str, str] | None = None, size: int | None = None
+    ) -> Iterator[gpd.GeoDataFrame]:
         """Yield GeoDataFrames in EPSG:4326 with a ``row`` column numbering rows from 1."""
         offset = 0
-        for frame in self._raw_chunks(mapping or {}, size):
+        for frame in self._raw_chunks(mapping or {}, size or CHUNK):
             frame = frame.reset_index(drop=True)
             frame.insert(0, "row", np.arange(offset + 1, offset + len(frame) + 1))
             offset += len(frame)
@@ -75,7 +77,10 @@ class SourceFile:
         yield pyogrio.read_dataframe(self.path, layer=self.layer)
 
     def _arrow_chunks(self, size):
-        with pyogrio.open_arrow(self.path, layer=self.layer, batch_size=size) as (meta, reader):
+        with pyogrio.open_arrow(self.path, layer=self.layer, batch_size=size, use_pyarrow=True) as (
+            meta,
+            reader,
+        ):
             geom_col = meta["geometry_name"] or "wkb_geometry"
             for batch in reader:
                 table = batch.to_pandas()

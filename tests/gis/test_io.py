@@ -6,6 +6,7 @@ import json
 import zipfile
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -265,7 +266,7 @@ def test_failure_half_way_leaves_the_database_as_it_was(conn, settings, tmp_path
     def crash(*args, **kwargs):
         raise RuntimeError("power cut during assignment")
 
-    monkeypatch.setattr(importer_module, "assign_units", crash)
+    monkeypatch.setattr(importer_module.load, "upsert_points", crash)  # after COPY, before commit
     with pytest.raises(RuntimeError, match="power cut"):
         _import(conn, settings, "facilities", tmp_path / "f.geojson")
     after = conn.execute(sa.text("SELECT count(*), sum(hashtext(name)) FROM facility")).one()
@@ -573,3 +574,47 @@ def test_population_export_round_trip(conn, settings, tmp_path):
         ).scalar()
         == count
     )
+
+
+def test_large_geopackages_stream_in_chunks(conn, settings, tmp_path, monkeypatch):
+    from gis.io import readers
+
+    monkeypatch.setattr(readers, "CHUNK", 50)  # the Arrow stream path, in 3 chunks
+    rng = np.random.default_rng(0)
+    x0, y0 = POINTS[0]
+    frame = gpd.GeoDataFrame(
+        {"nama": [f"F{i}" for i in range(120)], "jenis": "posyandu", "kode": [f"C{i}" for i in range(120)]},
+        geometry=gpd.points_from_xy(x0 + rng.uniform(-4e-4, 4e-4, 120), y0 + rng.uniform(-4e-4, 4e-4, 120)),
+        crs=4326,
+    )
+    frame.to_file(tmp_path / "big.gpkg")
+    report = _import(conn, settings, "facilities", tmp_path / "big.gpkg")
+    assert report.read == report.loaded == 120 and report.errors == []
+    assert sorted(
+        conn.execute(sa.text("SELECT source_id FROM facility WHERE source = 'uji'")).scalars()
+    ) == sorted(frame["kode"])
+
+
+def test_imported_public_points_follow_the_same_rule_as_refresh(conn, settings, tmp_path):
+    from gis.complaints.privacy import refresh_public_points
+
+    table = pd.DataFrame(
+        {
+            "id": [f"P{i}" for i in range(9)],
+            "kategori": ["sampah", "banjir", "keamanan"] * 3,
+            "isi": ["x"] * 9,
+            "lat": [p[1] for p in POINTS] * 3,
+            "lon": [p[0] for p in POINTS] * 3,
+        }
+    )
+    table.to_csv(tmp_path / "c.csv", index=False)
+    _import(conn, settings, "complaints", tmp_path / "c.csv")
+    before = conn.execute(
+        sa.text("SELECT id, ST_AsText(geom_public) FROM complaint WHERE source = 'uji' ORDER BY id")
+    ).all()
+    ids = [r[0] for r in before]
+    refresh_public_points(conn, ids)
+    after = conn.execute(
+        sa.text("SELECT id, ST_AsText(geom_public) FROM complaint WHERE source = 'uji' ORDER BY id")
+    ).all()
+    assert after == before and all(r[1] for r in before)
