@@ -315,20 +315,26 @@ def _complaints(frame, mapping, options):
 def _timestamps(values: pd.Series, timezone: str) -> pd.Series:
     """UTC datetimes; values without an offset are local time in ``timezone``; None if unreadable.
 
-    Parsed one by one: real files mix offsets (Chicago's -05:00 and -06:00 across DST).
+    ISO 8601 is parsed column-wise, offset-aware and naive values separately (real files mix
+    offsets: Chicago's -05:00 and -06:00 across DST); anything else is tried value by value.
     """
-    out = []
-    for value in values:
+    text = values.astype("string")
+    aware_mask = text.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True, na=False)
+    aware = pd.to_datetime(text.where(aware_mask), utc=True, errors="coerce", format="ISO8601")
+    naive = pd.to_datetime(text.where(~aware_mask), errors="coerce", format="ISO8601")
+    naive = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="NaT").dt.tz_convert("UTC")
+    parsed = aware.where(aware_mask, naive)
+    out = [None if pd.isna(v) else v.to_pydatetime() for v in parsed]
+    for position in [
+        k for k, (v, p) in enumerate(zip(values, out, strict=True)) if v is not None and p is None
+    ]:
         try:
-            stamp = pd.Timestamp(value) if value is not None else None
+            stamp = pd.to_datetime(values.iloc[position], dayfirst=True)  # Indonesian: 01/03 = 1 March
         except (ValueError, TypeError):
-            stamp = None
-        if stamp is None or pd.isna(stamp):
-            out.append(None)
-        elif stamp.tzinfo is None:
-            out.append(stamp.tz_localize(timezone).tz_convert("UTC").to_pydatetime())
-        else:
-            out.append(stamp.tz_convert("UTC").to_pydatetime())
+            continue
+        if not pd.isna(stamp):
+            stamp = stamp.tz_localize(timezone) if stamp.tzinfo is None else stamp
+            out[position] = stamp.tz_convert("UTC").to_pydatetime()
     return pd.Series(out, index=values.index, dtype=object)
 
 

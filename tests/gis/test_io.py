@@ -618,3 +618,28 @@ def test_imported_public_points_follow_the_same_rule_as_refresh(conn, settings, 
         sa.text("SELECT id, ST_AsText(geom_public) FROM complaint WHERE source = 'uji' ORDER BY id")
     ).all()
     assert after == before and all(r[1] for r in before)
+
+
+def test_timestamps_iso_mixed_offsets_naive_local_and_day_first():
+    from gis.io.records import _timestamps
+
+    values = pd.Series(
+        [
+            "2026-03-01 08:00",
+            "2014-05-09T19:02:21-05:00",
+            "2014-11-09T19:02:21-06:00",
+            "01/03/2026 08:00",
+            "kemarin",
+            None,
+        ],
+        dtype=object,
+    )
+    got = [None if v is None else v.isoformat() for v in _timestamps(values, "Asia/Jakarta")]
+    assert got == [
+        "2026-03-01T01:00:00+00:00",
+        "2014-05-10T00:02:21+00:00",
+        "2014-11-10T01:02:21+00:00",
+        "2026-03-01T01:00:00+00:00",
+        None,
+        None,
+    ]
