@@ -9,11 +9,13 @@ __all__ = ["TileCache"]
 
 
 class TileCache:
-    """Thread-safe LRU of tile bytes. A key includes the layer version, so a changed layer simply
-    stops hitting its old entries, which age out."""
+    """Thread-safe LRU of tile bytes, bounded in tiles and in bytes. A key includes the layer
+    version, so a changed layer simply stops hitting its old entries, which age out."""
 
-    def __init__(self, max_tiles: int = 4096):
+    def __init__(self, max_tiles: int = 4096, max_bytes: int = 64 * 1024 * 1024):
         self.max_tiles = max_tiles
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._data: OrderedDict[tuple, bytes] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = self.misses = 0
@@ -29,8 +31,13 @@ class TileCache:
             return value
 
     def put(self, key: tuple, value: bytes) -> None:
+        if len(value) > self.max_bytes // 8:  # one huge tile must not flush everything else
+            return
         with self._lock:
+            old = self._data.pop(key, None)
+            self.bytes -= len(old) if old is not None else 0
             self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.max_tiles:
-                self._data.popitem(last=False)
+            self.bytes += len(value)
+            while len(self._data) > self.max_tiles or self.bytes > self.max_bytes:
+                _, dropped = self._data.popitem(last=False)
+                self.bytes -= len(dropped)

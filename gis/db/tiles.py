@@ -17,6 +17,7 @@ __all__ = ["TILE_LAYERS", "tile", "layer_versions", "check_tile", "AGGREGATE_BEL
 
 EXTENT, BUFFER = 4096, 64
 AGGREGATE_BELOW = 15
+MAX_POINTS = 4000  # more points than this in one tile are aggregated into 128×128 cells
 MAX_ZOOM = 22
 
 # layer -> (FROM clause with alias t, geometry expression, property columns)
@@ -58,6 +59,13 @@ def layer_versions(conn: Connection) -> dict[str, int]:
     return {name: int(rows.get(table, 0)) for name, table in _VERSIONED.items()}
 
 
+def _count_over(conn, source, joiner, geom, bounds, params, limit: int = MAX_POINTS) -> bool:
+    """True when the tile holds more than ``limit`` points (stops counting at limit + 1)."""
+    sql = f"""WITH {bounds} SELECT count(*) FROM (SELECT 1 FROM bounds, {source}{joiner}
+              {geom} && bounds.g4326 LIMIT :limit) hits"""
+    return conn.execute(sa.text(sql), {**params, "limit": limit + 1}).scalar_one() > limit
+
+
 def tile(conn: Connection, layer: str, z: int, x: int, y: int) -> bytes:
     """One tile as MVT bytes (empty bytes when nothing is there)."""
     check_tile(layer, z, x, y)
@@ -69,7 +77,14 @@ def tile(conn: Connection, layer: str, z: int, x: int, y: int) -> bytes:
                ST_Transform(ST_Expand(ST_TileEnvelope(:z, :x, :y),
                    (ST_XMax(ST_TileEnvelope(:z, :x, :y)) - ST_XMin(ST_TileEnvelope(:z, :x, :y)))
                    * :buffer / :extent), 4326) AS g4326)"""
-    if layer == "complaints" and z < AGGREGATE_BELOW:
+    aggregate = False
+    if layer == "complaints":
+        # Aggregate at low zoom, and at any zoom where the tile holds too many points to send one
+        # by one (with 100k+ complaints a z15-z17 tile reached megabytes): no tile grows with the
+        # number of complaints.
+        aggregate = z < AGGREGATE_BELOW or _count_over(conn, source, joiner, geom, bounds, params)
+        params["cells"] = 64 if z < AGGREGATE_BELOW else 128
+    if aggregate:
         sql = f"""WITH {bounds},
             pts AS (SELECT ST_Transform({geom}, 3857) AS g, t.category
                     FROM bounds, {source}{joiner}{geom} && bounds.g4326),
@@ -78,9 +93,9 @@ def tile(conn: Connection, layer: str, z: int, x: int, y: int) -> bytes:
                        ST_SetSRID(ST_MakePoint(avg(ST_X(g)), avg(ST_Y(g))), 3857) AS g
                 FROM pts, bounds
                 GROUP BY floor((ST_X(g) - ST_XMin(bounds.g3857)) / ((ST_XMax(bounds.g3857)
-                             - ST_XMin(bounds.g3857)) / 64)),
+                             - ST_XMin(bounds.g3857)) / :cells)),
                          floor((ST_Y(g) - ST_YMin(bounds.g3857)) / ((ST_YMax(bounds.g3857)
-                             - ST_YMin(bounds.g3857)) / 64))),
+                             - ST_YMin(bounds.g3857)) / :cells))),
             mvt AS (SELECT ST_AsMVTGeom(cells.g, bounds.g3857, :extent, :buffer, true) AS geom,
                            n, category FROM cells, bounds)
             SELECT ST_AsMVT(mvt.*, :layer, :extent, 'geom') FROM mvt WHERE geom IS NOT NULL"""

@@ -216,3 +216,33 @@ def test_every_template_string_is_in_the_catalog():
     with open(root / "webmap/translations/en/LC_MESSAGES/messages.po", "rb") as handle:
         have = {m.id for m in read_po(handle) if m.id}
     assert wanted - have == set()
+
+
+def test_dense_tiles_are_aggregated_at_any_zoom(client, conn):
+    lat, lon = CENTER
+    conn.execute(
+        sa.text(
+            "INSERT INTO complaint (ticket, category, description, source, source_id, geom, geom_public) "
+            "SELECT 'D-' || n, 'jalan_rusak', 'padat', 'dense', n::text, p, p "
+            "FROM generate_series(1, 4500) n, LATERAL (SELECT ST_SetSRID(ST_MakePoint("
+            ":lon + (n % 67) * 2e-6, :lat + (n / 67) * 2e-6), 4326) p) g"
+        ),
+        {"lon": lon, "lat": lat},
+    )
+    x, y = _tile(lat, lon, 17)
+    dense = client.get(f"/tiles/complaints/17/{x}/{y}.pbf").data
+    assert b"\x1a\x01n" in dense and b"\x1a\x06ticket" not in dense
+    assert len(dense) < 500 * 1024
+
+
+def test_tile_cache_is_bounded_in_bytes():
+    from webmap.tilecache import TileCache
+
+    cache = TileCache(max_tiles=100, max_bytes=1000)
+    for i in range(10):
+        cache.put(("t", i), b"x" * 100)
+    assert cache.bytes == 1000 and cache.get(("t", 0)) is not None
+    cache.put(("t", 10), b"x" * 100)
+    assert cache.bytes <= 1000 and cache.get(("t", 1)) is None  # least recently used went first
+    cache.put(("huge",), b"x" * 900)  # over an eighth of the budget: not cached
+    assert cache.get(("huge",)) is None and cache.bytes <= 1000
