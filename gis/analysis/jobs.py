@@ -92,11 +92,13 @@ def _scope(params: AnalysisParams) -> tuple[str, dict]:
         values["cat"] = params.category
     else:  # outputs may be shown to anyone: never aggregate the non-public categories by default
         where.append("c.category IN (SELECT code FROM complaint_category WHERE public)")
+    # Dates are Jakarta days; a merged duplicate or a rejected report is not a separate incident.
+    where.append("c.duplicate_of IS NULL AND c.status <> 'ditolak'")
     if params.date_from:
-        where.append("c.created_at >= :d0")
+        where.append("c.created_at >= CAST(:d0 AS timestamp) AT TIME ZONE 'Asia/Jakarta'")
         values["d0"] = params.date_from
     if params.date_to:
-        where.append("c.created_at < CAST(:d1 AS date) + 1")
+        where.append("c.created_at < (CAST(:d1 AS timestamp) + interval '1 day') AT TIME ZONE 'Asia/Jakarta'")
         values["d1"] = params.date_to
     return " AND ".join(where), values
 
@@ -203,7 +205,8 @@ def _eb_rates(counts: np.ndarray, population: np.ndarray) -> np.ndarray:
     raw = counts / pop
     s2 = np.nansum(pop * (raw - m) ** 2) / np.nansum(pop) - m / np.nanmean(pop)
     weight = np.where(s2 > 0, s2 / (s2 + m / pop), 0.0)
-    return np.nan_to_num((weight * raw + (1 - weight) * m) * 1000)
+    smoothed = np.where(np.isnan(pop), m, weight * np.nan_to_num(raw) + (1 - weight) * m)
+    return smoothed * 1000  # units without population: the overall rate, not a false zero
 
 
 def _unit_values(conn, params, points) -> tuple[gpd.GeoDataFrame, np.ndarray, np.ndarray]:
@@ -229,8 +232,26 @@ def _unit_values(conn, params, points) -> tuple[gpd.GeoDataFrame, np.ndarray, np
     return units, values, queen(units.geometry.values)
 
 
+def _check_category(conn: Connection, params: AnalysisParams) -> None:
+    """A non-public category may be analysed only on purpose: its output stays internal."""
+    if not params.category:
+        return
+    public = conn.execute(
+        sa.text("SELECT public FROM complaint_category WHERE code = :c"), {"c": params.category}
+    ).scalar()
+    if public is None:
+        raise DataError(f"Unknown complaint category {params.category!r}.")
+    if not public and not params.extra.get("allow_private"):
+        raise DataError(
+            f"Category {params.category!r} is not public: its analysis could place "
+            "sensitive reports on a map.",
+            "Add --private to run it for internal use only; such runs are never served on the planner pages.",
+        )
+
+
 def run_hotspots(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.GeoDataFrame]:
     """Gi* hot spots on a grid or on RW/RT units; returns the run id and the output layer."""
+    _check_category(conn, params)
     timings, t0 = {}, time.perf_counter()
     points = _complaints(conn, params)
     if len(points) < MIN_INCIDENTS:
@@ -305,6 +326,7 @@ def run_hotspots(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
 
 def run_kde(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.GeoDataFrame]:
     """Quartic kernel density (complaints per km²) on square cells over the area."""
+    _check_category(conn, params)
     t0 = time.perf_counter()
     points = _complaints(conn, params)
     if len(points) < 2:
@@ -343,6 +365,7 @@ def run_kde(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.GeoDataF
 
 def run_emerging(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.GeoDataFrame]:
     """Emerging hot spots on a grid with weekly or monthly time steps."""
+    _check_category(conn, params)
     t0 = time.perf_counter()
     points = _complaints(conn, params)
     if len(points) < MIN_INCIDENTS:
@@ -416,6 +439,13 @@ def run_emerging(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
     return run_id, frame
 
 
+# Runs that may be shown: all public categories, or one public category.
+_SERVABLE = (
+    "(parameters->>'category' IS NULL OR parameters->>'category' IN "
+    "(SELECT code FROM complaint_category WHERE public))"
+)
+
+
 def list_runs(
     conn: Connection,
     category: str | None = None,
@@ -428,7 +458,7 @@ def list_runs(
         conn.execute(
             sa.text(
                 "SELECT id, method, parameters, inputs, message, code_version, started_at, finished_at "
-                "FROM analysis_run WHERE status = 'done' "
+                "FROM analysis_run WHERE status = 'done' AND " + _SERVABLE + " "
                 "AND (CAST(:cat AS text) IS NULL OR parameters->>'category' = :cat) "
                 "AND (CAST(:p0 AS date) IS NULL OR parameters->>'date_to' IS NULL "
                 "     OR CAST(parameters->>'date_to' AS date) >= :p0) "
@@ -445,7 +475,14 @@ def list_runs(
 
 
 def output_geojson(conn: Connection, run_id: int) -> str:
-    """A run's output layer as GeoJSON text (properties as stored)."""
+    """A run's output layer as GeoJSON text (properties as stored); runs of non-public categories
+    are not served."""
+    if not conn.execute(
+        sa.text(f"SELECT 1 FROM analysis_run WHERE id = :r AND {_SERVABLE}"), {"r": run_id}
+    ).first():
+        from gis.errors import NotFound
+
+        raise NotFound(f"There is no analysis run {run_id} to show.")
     text = conn.execute(
         sa.text(
             "SELECT json_build_object('type', 'FeatureCollection', 'run', :r, 'features', "

@@ -23,7 +23,12 @@ def pseudo_p(
     seed: int | None,
     block: int = 64,
 ) -> np.ndarray:
-    """Folded pseudo p-values, as esda computes them: (min(larger, N − larger) + 1) / (N + 1).
+    """Pseudo p-values: the share of permutations at least as extreme as observed, on the side of
+    the expectation where the observation lies, (extreme + 1) / (N + 1).
+
+    Ties count as extreme, so a feature among empty neighbours (a sum of 0 that most draws also
+    give) is not significant; esda folds ``>=`` counts instead, which calls such features the most
+    significant of all. Features without neighbours get p = 1.
 
     Parameters
     ----------
@@ -35,7 +40,9 @@ def pseudo_p(
     rng = np.random.default_rng(seed)
     n = len(x)
     kmax = int(k.max()) if len(k) else 0
-    larger = np.zeros(n)
+    others_mean = (x.sum() - x) / max(n - 1, 1)
+    side = np.where(direction * (observed - k * others_mean) >= 0, 1.0, -1.0) * direction
+    extreme = np.zeros(n)
     for start in range(0, permutations, block):
         rows = min(block, permutations - start)
         order = np.stack([rng.choice(n, size=kmax + 1, replace=False) for _ in range(rows)])
@@ -46,5 +53,7 @@ def pseudo_p(
         r, j = np.nonzero(hit)
         i = order[r, j]
         draws[r, i] += values[r, k[i]] - x[i]
-        larger += (direction[None, :] * draws >= direction[None, :] * observed[None, :]).sum(axis=0)
-    return (np.minimum(larger, permutations - larger) + 1) / (permutations + 1)
+        extreme += (side[None, :] * draws >= side[None, :] * observed[None, :]).sum(axis=0)
+    p = (extreme + 1) / (permutations + 1)
+    p[k == 0] = 1.0
+    return p

@@ -159,3 +159,19 @@ def test_refusals_are_clear(values, words):
     xy = np.column_stack([np.arange(len(values)) * 10.0, np.zeros(len(values))])
     with pytest.raises(DataError, match=words):
         gi_star(values, distance_band(xy, 15))
+
+
+def test_empty_neighbourhoods_and_islands_are_not_significant_under_permutation():
+    rng = np.random.default_rng(8)
+    gx, gy = np.meshgrid(np.arange(30) * 100.0, np.arange(30) * 100.0)
+    xy = np.column_stack([gx.ravel(), gy.ravel()])
+    counts = np.zeros(len(xy))
+    counts[rng.choice(len(xy), 60, replace=False)] = rng.poisson(3, 60) + 1  # mostly empty cells
+    xy = np.vstack([xy, [[10_000.0, 10_000.0]]])  # an island with no neighbour
+    counts = np.append(counts, 5.0)
+    w = distance_band(xy, 150)
+    result = gi_star(counts, w, permutations=499, seed=3)
+    empty = (counts == 0) & (w @ counts == 0)  # the cell and all its neighbours are empty
+    assert empty.sum() > 400
+    assert (result.p_sim[empty] > 0.05).all()  # esda's folded count calls every one of these 99% cold
+    assert result.p_sim[-1] == 1.0 and result.bins[-1] == 0

@@ -29,7 +29,12 @@ def test_hotspot_run_is_recorded_and_reproducible(conn):
     )
     assert run["method"] == "hotspots" and run["status"] == "done" and run["output_layer"] == f"run:{run_id}"
     assert run["parameters"]["category"] == "kebersihan" and run["parameters"]["seed"] == 3
-    expected = conn.execute(sa.text("SELECT count(*) FROM complaint WHERE category = 'kebersihan'")).scalar()
+    expected = conn.execute(
+        sa.text(
+            "SELECT count(*) FROM complaint WHERE category = 'kebersihan' "
+            "AND duplicate_of IS NULL AND status <> 'ditolak'"
+        )
+    ).scalar()
     assert run["inputs"]["complaints"] == expected
     stored = read_output(conn, run_id)
     assert len(stored) == len(frame) and stored["count"].sum() == expected
@@ -43,7 +48,8 @@ def test_default_runs_leave_out_non_public_categories(conn):
     _, frame = run_hotspots(conn, AnalysisParams(shape="rw"))
     public = conn.execute(
         sa.text(
-            "SELECT count(*) FROM complaint c JOIN complaint_category k ON k.code = c.category WHERE k.public"
+            "SELECT count(*) FROM complaint c JOIN complaint_category k ON k.code = c.category "
+            "WHERE k.public AND c.status <> 'ditolak' AND c.duplicate_of IS NULL"
         )
     ).scalar()
     assert frame["count"].sum() == public
@@ -154,3 +160,19 @@ def test_catalogue_filters_by_analysed_period(client, conn):
 def test_knn_weights_option(conn):
     run_id, frame = run_hotspots(conn, AnalysisParams(category="kebersihan", knn=8))
     assert (frame["n_neighbors"] == 9).all()  # eight neighbours and the cell itself
+
+
+def test_private_categories_only_on_purpose_and_never_served(client, conn):
+    with pytest.raises(DataError, match="not public"):
+        run_hotspots(conn, AnalysisParams(category="sosial", shape="rw"))
+    run_id, _ = run_hotspots(
+        conn, AnalysisParams(category="sosial", shape="rw", extra={"allow_private": True})
+    )
+    assert client.get(f"/perencana/runs/{run_id}.geojson").status_code == 404
+    assert f'value="{run_id}"' not in client.get("/perencana/").get_data(as_text=True)
+
+
+def test_units_without_population_are_not_false_zeros(conn):
+    conn.execute(sa.text("DELETE FROM population WHERE rt_code IS NULL AND rw_code = '31.71.05.1001.RW001'"))
+    _, frame = run_hotspots(conn, AnalysisParams(shape="rw", rate=True))
+    assert frame["rate_per_1000"].min() > 0
