@@ -34,6 +34,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 def seed_reference(conn: Connection, data_dir: Path) -> dict:
     """Upsert the facility and complaint category tables from ``data/categories``."""
     counts = {}
+    before = dict(conn.execute(sa.text("SELECT code, privacy || public::text FROM complaint_category")).all())
     for table, name in (
         (t.facility_category, "facility_categories.csv"),
         (t.complaint_category, "complaint_categories.csv"),
@@ -43,6 +44,9 @@ def seed_reference(conn: Connection, data_dir: Path) -> dict:
             frame["public"] = frame["public"].astype(str).str.lower().isin(["true", "1", "yes"])
         upsert(conn, table, frame_rows(frame, list(frame.columns)), key=["code"])
         counts[table.name] = len(frame)
+    after = dict(conn.execute(sa.text("SELECT code, privacy || public::text FROM complaint_category")).all())
+    if before and after != before:  # a category's privacy rule changed: every public point follows
+        refresh_public_points(conn)
     return counts
 
 

@@ -356,12 +356,26 @@ def _params(kelurahan, category, date_from, date_to, cell_size, **extra):
 @_analysis_options
 @click.option("--shape", type=click.Choice(["hex", "square", "rw", "rt"]), default="hex", show_default=True)
 @click.option("--band", default="auto", show_default=True, help="Neighbourhood distance in metres, or auto.")
-@click.option("--permutations", type=int, default=0, show_default=True, help="Conditional permutations.")
+@click.option(
+    "--permutations",
+    type=click.IntRange(0, 99_999),
+    default=0,
+    show_default=True,
+    help="Conditional permutations.",
+)
 @click.option("--seed", type=int, help="Seed for the permutations.")
 @click.option("--fdr/--no-fdr", default=True, show_default=True, help="False discovery rate correction.")
 @click.option("--rate", is_flag=True, help="RW/RT: complaints per 1,000 residents (EB smoothed).")
 @click.option("--lisa", is_flag=True, help="Also Local Moran's I clusters and outliers.")
-@click.option("--knn", type=int, help="Grids: k nearest neighbours instead of a distance band.")
+@click.option(
+    "--knn", type=click.IntRange(1, 500), help="Grids: k nearest neighbours instead of a distance band."
+)
+@click.option(
+    "--private",
+    "allow_private",
+    is_flag=True,
+    help="Allow a non-public category; the run is never shown on planner pages.",
+)
 def analyze_hotspots(
     kelurahan,
     category,
@@ -377,6 +391,7 @@ def analyze_hotspots(
     rate,
     lisa,
     knn,
+    allow_private,
 ):
     """Getis-Ord Gi* hot spots of complaints."""
     from gis.analysis.jobs import run_hotspots
@@ -395,6 +410,7 @@ def analyze_hotspots(
         rate=rate,
         lisa=lisa,
         knn=knn,
+        extra={"allow_private": allow_private},
     )
     _run_analysis(run_hotspots, params, out)
 
@@ -496,8 +512,10 @@ def demo(no_serve, yes, host, port):
 @cli.command("serve", with_appcontext=False)
 @_host
 @_port
-@click.option("--workers", type=int, default=2, show_default=True, help="Worker processes.")
-@click.option("--threads", type=int, default=4, show_default=True, help="Threads per worker.")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True, help="Worker processes.")
+@click.option(
+    "--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Threads per worker."
+)
 def serve(host, port, workers, threads):
     """Serve the web app with gunicorn.
 

@@ -37,12 +37,13 @@ TILE_LAYERS = {
         "t.ticket, t.category, t.status",
     ),
 }
-_VERSIONED = {
-    "rw": "rw",
-    "rt": "rt",
-    "kelurahan": "kelurahan",
-    "facilities": "facility",
-    "complaints": "complaint",
+# tiled layer -> the tables whose changes alter its tiles
+_DEPENDS = {
+    "rw": ("rw", "kelurahan"),
+    "rt": ("rt",),
+    "kelurahan": ("kelurahan",),
+    "facilities": ("facility",),
+    "complaints": ("complaint", "complaint_category"),
 }
 
 
@@ -53,10 +54,17 @@ def check_tile(layer: str, z: int, x: int, y: int) -> None:
         raise DataError(f"Tile {z}/{x}/{y} does not exist (0 ≤ x, y < 2^z, z ≤ {MAX_ZOOM}).")
 
 
-def layer_versions(conn: Connection) -> dict[str, int]:
-    """Change counter of every tiled layer (bumped by triggers on each write)."""
-    rows = dict(conn.execute(sa.text("SELECT layer, version FROM layer_version")).all())
-    return {name: int(rows.get(table, 0)) for name, table in _VERSIONED.items()}
+def layer_versions(conn: Connection) -> dict[str, str]:
+    """A change token per tiled layer: the change counters of the tables it depends on, and the
+    time of the latest change (so tokens do not repeat when a database is rebuilt)."""
+    rows = {r.layer: r for r in conn.execute(sa.text("SELECT layer, version, changed_at FROM layer_version"))}
+    tokens = {}
+    for name, tables in _DEPENDS.items():
+        found = [rows[t] for t in tables if t in rows]
+        counts = ".".join(str(rows[t].version) if t in rows else "0" for t in tables)
+        latest = max((int(r.changed_at.timestamp()) for r in found), default=0)
+        tokens[name] = f"{counts}.{latest}"
+    return tokens
 
 
 def _count_over(conn, source, joiner, geom, bounds, params, limit: int = MAX_POINTS) -> bool:

@@ -374,7 +374,8 @@ def _reassign_points(conn, level: str, good: gpd.GeoDataFrame) -> None:
         conn.execute(
             sa.text(
                 f"UPDATE {points} p SET rt_code = NULL, rw_code = NULL, kelurahan_code = NULL "
-                f"FROM {table} u WHERE u.code = ANY(:codes) AND ST_Intersects(u.geom, p.geom)"
+                f"FROM {table} u WHERE u.code = ANY(:codes) AND (ST_Intersects(u.geom, p.geom) "
+                f"OR p.{table}_code = u.code)"  # inside the new shape, or assigned to the old one
             ),
             {"codes": list(good["code"])},
         )

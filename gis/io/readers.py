@@ -130,7 +130,7 @@ def _table_points(table: pd.DataFrame, mapping: dict[str, str], path: Path) -> g
             f"{path.name}: no coordinate columns found (columns: {', '.join(map(str, cols))}).",
             "Name them with --map lat=COLUMN --map lon=COLUMN, or --map wkt=COLUMN.",
         )
-    return gpd.GeoDataFrame(table.copy(), geometry=list(geoms), crs=4326)
+    return gpd.GeoDataFrame(table.copy(), geometry=list(geoms), crs=None)  # SourceFile.crs applies
 
 
 def _safe_extract(path: Path) -> tuple[Path, str]:
@@ -152,14 +152,18 @@ def _safe_extract(path: Path) -> tuple[Path, str]:
                     f"{path.name}: refused, it expands to more than it plausibly holds (a zip bomb?)."
                 )
         tmp = tempfile.mkdtemp(prefix="sigkel-zip-")
-        archive.extractall(tmp)
+        try:
+            archive.extractall(tmp)
+        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
+            shutil.rmtree(tmp, ignore_errors=True)  # bad CRC, encrypted or unsupported members
+            raise DataError(f"{path.name} could not be unpacked: {exc}") from None
     return Path(tmp), tmp
 
 
 def _open_csv(path: Path) -> SourceFile:
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DataError(f"{path.name} is not a readable CSV file: {exc}") from None
     return SourceFile(path, "CSV", None, CRS.from_epsg(4326), list(table.columns), len(table), _table=table)
 
@@ -226,11 +230,22 @@ def open_source(path: Path, layer: str | None = None, crs: str | None = None) ->
             ) from None
     suffix = path.suffix.lower()
     tmp = None
-    if suffix == ".zip":
-        folder, tmp = _safe_extract(path)
+    if suffix != ".zip":
+        return _open(path, suffix, layer, given, None)
+    folder, tmp = _safe_extract(path)
+    try:
+        return _open(path, suffix, layer, given, (folder, tmp))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # a refused zip leaves nothing behind
+        raise
+
+
+def _open(path: Path, suffix: str, layer: str | None, given, extracted) -> SourceFile:
+    tmp = None
+    if extracted is not None:
+        folder, tmp = extracted
         shps = sorted(folder.rglob("*.shp"))
         if len(shps) != 1:
-            shutil.rmtree(tmp, ignore_errors=True)
             raise DataError(f"{path.name} must hold exactly one .shp file, found {len(shps)}.")
         path, suffix = shps[0], ".shp"
     if suffix == ".csv":

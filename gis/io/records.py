@@ -106,6 +106,13 @@ def _text(frame: pd.DataFrame, mapping: dict, field: str) -> pd.Series:
     return pd.Series([clean(v) for v in frame[column]], index=frame.index, dtype=object)
 
 
+def _where(geom) -> str | None:
+    """A text key for a geometry of any type (None or empty too), for ids derived from content."""
+    if geom is None or geom.is_empty:
+        return None
+    return f"{geom.x:.6f},{geom.y:.6f}" if geom.geom_type == "Point" else geom.wkt[:200]
+
+
 def _stable_id(*parts) -> str:
     return hashlib.sha1("|".join("" if p is None else str(p) for p in parts).encode()).hexdigest()[:16]
 
@@ -225,9 +232,7 @@ def _facilities(frame, mapping, options):
         for r, n in zip(frame["row"][unnamed], fallback[unnamed], strict=True)
     ]
     names = names.where(~unnamed, fallback)
-    coords = frame.geometry.map(
-        lambda g: None if g is None else f"{g.x:.6f},{g.y:.6f}" if g.geom_type == "Point" else g.wkt[:200]
-    )
+    coords = frame.geometry.map(_where)
     source_id = ids.where(ids.notna(), [_stable_id(n, c) for n, c in zip(names, coords, strict=True)])
     out = gpd.GeoDataFrame(
         {
@@ -285,7 +290,7 @@ def _complaints(frame, mapping, options):
     )
     source = _text(frame, mapping, "source").fillna(options["source"])
     ids = _text(frame, mapping, "id")
-    coords = frame.geometry.map(lambda g: None if g is None else f"{g.x:.6f},{g.y:.6f}")
+    coords = frame.geometry.map(_where)
     source_id = ids.where(
         ids.notna(), [_stable_id(t, c, d) for t, c, d in zip(created, coords, description, strict=True)]
     )
@@ -301,9 +306,7 @@ def _complaints(frame, mapping, options):
             "created_at": created,
             "source": source,
             "source_id": source_id,
-            "ticket": [
-                f"IMP-{_stable_id(s, i)[:10].upper()}" for s, i in zip(source, source_id, strict=True)
-            ],
+            "ticket": [f"IMP-{_stable_id(s, i).upper()}" for s, i in zip(source, source_id, strict=True)],
         },
         geometry=frame.geometry,
         crs=4326,
@@ -343,7 +346,9 @@ def _population(frame, mapping, options):
         col = mapping.get(field)
         if col is None:
             return pd.Series([None] * len(frame), index=frame.index, dtype=object)
-        return pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+        number = pd.to_numeric(frame[col], errors="coerce")
+        whole = number.notna() & (number == np.floor(number)) & (number >= 0)
+        return number.where(whole).astype("Int64")  # fractions, "3.200" and negatives become errors
 
     out = pd.DataFrame(
         {
@@ -366,8 +371,17 @@ def _population(frame, mapping, options):
             f"{field} must be a whole number ≥ 0, got {frame[mapping[field]].iloc[i]!r}.",
             row=int(out["row"].iloc[i]),
         )
-        for field in ("year", "persons")
-        for i in np.flatnonzero(out[field].isna().to_numpy() | (out[field].fillna(0) < 0).to_numpy())
+        for field in ("year", *POPULATION_COUNTS)
+        if field in mapping
+        for i in np.flatnonzero(
+            out[field].isna().to_numpy()
+            & (frame[mapping[field]].notna().to_numpy() | (field in ("year", "persons")))
+        )
+    ]
+    problems += [
+        Problem("bad-year", f"tahun {int(y)} is outside 1900–2100.", row=int(r))
+        for r, y in zip(out["row"], out["year"], strict=True)
+        if not pd.isna(y) and not 1900 <= int(y) <= 2100
     ]
     bad_sum = (
         out["male"].notna()

@@ -643,3 +643,103 @@ def test_timestamps_iso_mixed_offsets_naive_local_and_day_first():
         None,
         None,
     ]
+
+
+def test_csv_in_utm_with_crs(conn, settings, tmp_path):
+    frame = _facilities().to_crs(32748)
+    pd.DataFrame(frame.drop(columns="geometry")).assign(x=frame.geometry.x, y=frame.geometry.y).to_csv(
+        tmp_path / "utm.csv", index=False
+    )
+    report = _import(
+        conn,
+        settings,
+        "facilities",
+        tmp_path / "utm.csv",
+        crs="EPSG:32748",
+        overrides={"lat": "y", "lon": "x"},
+    )
+    assert report.errors == [] and report.loaded == 3
+    x = conn.execute(sa.text("SELECT min(ST_X(geom)) FROM facility WHERE source = 'uji'")).scalar()
+    assert abs(x - 106.8707) < 1e-7
+
+
+def test_points_leave_a_unit_that_shrank(conn, settings, tmp_path):
+    code = conn.execute(
+        sa.text(
+            "SELECT rt_code FROM complaint WHERE rt_code LIKE :k GROUP BY rt_code "
+            "ORDER BY count(*) DESC LIMIT 1"
+        ),
+        {"k": f"{KEL}.RW001.%"},
+    ).scalar()
+    shape = shapely.from_wkt(
+        conn.execute(sa.text("SELECT ST_AsText(geom) FROM rt WHERE code = :c"), {"c": code}).scalar()
+    )
+    small = shape.representative_point().buffer(0.00005)  # about 5 m around one point
+    number = int(code[-3:])
+    gpd.GeoDataFrame(
+        {"RT": [str(number)], "RW": ["1"], "kode_kel": [KEL]}, geometry=[small], crs=4326
+    ).to_file(tmp_path / "rt.geojson")
+    report = _import(conn, settings, "boundaries", tmp_path / "rt.geojson", level="rt")
+    assert report.committed
+    stale = conn.execute(
+        sa.text(
+            "SELECT count(*) FROM complaint WHERE rt_code = :c AND NOT "
+            "ST_Intersects(geom, (SELECT geom FROM rt WHERE code = :c))"
+        ),
+        {"c": code},
+    ).scalar()
+    assert stale == 0
+    moved = conn.execute(
+        sa.text("SELECT count(*) FROM complaint WHERE rt_code IS NULL AND rw_code = :w"),
+        {"w": f"{KEL}.RW001"},
+    ).scalar()
+    assert moved > 0  # they fell back to their RW
+
+
+def test_malformed_population_numbers_are_row_errors(conn, settings, tmp_path):
+    pd.DataFrame(
+        {
+            "kode_kel": [KEL] * 4,
+            "rw": ["1", "2", "3", "4"],
+            "tahun": [2028, 2028, 3000, 2028],
+            "jiwa": ["3.200", "12.5", "100", "-5"],
+            "jumlah_kk": [1, 1, 1, 1],
+        }
+    ).to_csv(tmp_path / "pop.csv", index=False)
+    report = _import(conn, settings, "population", tmp_path / "pop.csv")
+    assert sorted((p.row, p.code) for p in report.errors) == [
+        (1, "bad-number"),
+        (2, "bad-number"),
+        (3, "bad-year"),
+        (4, "bad-number"),
+    ]
+
+
+def test_non_point_geometries_are_rejected_not_crashing(conn, settings, tmp_path):
+    frame = gpd.GeoDataFrame(
+        {"id": ["a", "b", "c"], "isi": ["x", "y", "z"]},
+        geometry=[shapely.Point(*POINTS[0]), shapely.box(106.87, -6.18, 106.871, -6.179), shapely.Point()],
+        crs=4326,
+    )
+    frame.to_file(tmp_path / "mixed.geojson")
+    report = _import(conn, settings, "complaints", tmp_path / "mixed.geojson", skip_invalid=True)
+    assert sorted((p.row, p.code) for p in report.errors) == [
+        (2, "wrong-geometry-type"),
+        (3, "missing-geometry"),
+    ]
+    assert report.loaded == 1
+
+
+def test_a_refused_zip_leaves_no_temporary_folder(tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    _facilities().to_crs(32748).to_file(tmp_path / "noprj.shp")
+    with zipfile.ZipFile(tmp_path / "noprj.zip", "w") as archive:
+        for part in tmp_path.glob("noprj.*"):
+            if part.suffix not in (".prj", ".zip"):
+                archive.write(part, part.name)
+    with pytest.raises(DataError, match="no .prj"):
+        open_source(tmp_path / "noprj.zip")
+    assert list((tmp_path / "tmp").iterdir()) == []

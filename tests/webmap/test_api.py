@@ -246,3 +246,25 @@ def test_tile_cache_is_bounded_in_bytes():
     assert cache.bytes <= 1000 and cache.get(("t", 1)) is None  # least recently used went first
     cache.put(("huge",), b"x" * 900)  # over an eighth of the budget: not cached
     assert cache.get(("huge",)) is None and cache.bytes <= 1000
+
+
+def test_category_rule_change_moves_public_points_and_tiles(client, conn, settings):
+    from gis.pipelines import seed_reference
+
+    x, y = _tile(*CENTER, 15)
+    before = client.get(f"/tiles/complaints/15/{x}/{y}.pbf").headers["ETag"]
+    conn.execute(sa.text("UPDATE complaint_category SET public = false WHERE code = 'kebersihan'"))
+    assert client.get(f"/tiles/complaints/15/{x}/{y}.pbf").headers["ETag"] != before
+    seed_reference(conn, settings.data_dir)  # restores public = true from data/categories
+    assert (
+        conn.execute(
+            sa.text("SELECT count(*) FROM complaint WHERE category = 'kebersihan' AND geom_public IS NULL")
+        ).scalar()
+        == 0
+    )
+
+
+@pytest.mark.parametrize("query", ["limit=²", "offset=99999999999999999999", "limit=-1", "offset=1e3"])
+def test_odd_integers_are_clear_errors(client, query):
+    response = client.get(f"/api/layers/facilities.geojson?{query}")
+    assert response.status_code == 422 and "whole number" in response.get_json()["message"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
 from gis.db import public, tiles
@@ -18,7 +20,7 @@ tiles_bp = Blueprint("tiles", __name__, url_prefix="/tiles")
 
 def _int_arg(name: str, default: int, minimum: int = 0) -> int:
     raw = request.args.get(name, str(default))
-    if not raw.isdigit() or int(raw) < minimum:
+    if not re.fullmatch(r"[0-9]{1,9}", raw) or int(raw) < minimum:
         raise DataError(f"{name} must be a whole number ≥ {minimum}, got {raw!r}.")
     return int(raw)
 

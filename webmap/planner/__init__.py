@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
@@ -46,7 +47,7 @@ def catalogue():
 def compare():
     settings = current_app.config["SIGKEL_SETTINGS"]
     tiles, attribution = settings.basemap_tiles()
-    ids = [int(v) for v in request.args.getlist("run") if v.isdigit()][:2]
+    ids = [int(v) for v in request.args.getlist("run") if re.fullmatch(r"[0-9]{1,12}", v)][:2]
     maps = []
     for run_id in ids:
         parts = map_parts(base_map(DEFAULT_CENTER, 15, tiles, attribution))
