@@ -164,8 +164,8 @@ def shared_datasets() -> Path:
 def fresh_var_dir():
     """A var/ folder for a throwaway embedded cluster, stopped and removed afterwards.
 
-    It lives under the project (not /tmp/pytest-of-root, mode 0700) so that the cluster's OS user
-    can reach it when the tests run as root.
+    It lives under the project (pytest's own temporary folders are private to the user running the
+    tests) so that the cluster's OS user can reach it when the tests run as root.
     """
     path = project_root() / "var" / "test-clusters" / uuid.uuid4().hex[:8]
     yield path

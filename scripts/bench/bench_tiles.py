@@ -43,6 +43,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -228,7 +229,7 @@ class Server:
     def __init__(self, url: str, workers: int = 2, threads: int = 4, log_path: Path | None = None):
         self.port = free_port()
         env = dict(os.environ, DATABASE_URL=url, SIGKEL_BASEMAP="none")
-        self.log_path = log_path or Path(f"/tmp/bench_tiles_server_{self.port}.log")
+        self.log_path = log_path or Path(tempfile.gettempdir()) / f"bench_tiles_server_{self.port}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
