@@ -140,6 +140,22 @@ def _area_metric(area, epsg: int):
     return gpd.GeoSeries([area], crs=4326).to_crs(epsg).iloc[0]
 
 
+MAX_AUTO_CELLS = 200_000
+
+
+def _capped(cell: float, area_m, inputs: dict, max_cells: int = MAX_AUTO_CELLS) -> float:
+    """The automatic cell size, enlarged when it would make more than MAX_AUTO_CELLS cells.
+
+    Very dense data (a million complaints in one kecamatan) makes the OHSA rule pick metre-sized
+    cells; millions of cells would then need hundreds of millions of neighbour pairs.
+    """
+    minimum = float(np.sqrt(area_m.envelope.area / max_cells))
+    if cell < minimum:
+        inputs["cell_size_rule"] = f"OHSA rule gave {cell:.1f} m; enlarged to keep ≤ {max_cells:,} cells"
+        return minimum
+    return cell
+
+
 def _to_metric(points: pd.DataFrame, forward: Transformer) -> np.ndarray:
     x, y = forward.transform(points["lon"].to_numpy(), points["lat"].to_numpy())
     return np.column_stack([x, y])
@@ -268,8 +284,8 @@ def run_hotspots(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
         centres = None
     elif params.shape in ("hex", "square"):
         xy = _to_metric(points, forward)
-        cell = params.cell_size or default_cell_size(xy)
         area_m = _area_metric(area, epsg)
+        cell = params.cell_size or _capped(default_cell_size(xy), area_m, inputs)
         polys, centres = make_grid(area_m, cell, params.shape)
         values = count_in_cells(centres, xy, cell)
         inputs["cell_size_m"] = round(cell, 2)
@@ -373,10 +389,10 @@ def run_emerging(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
     area = _area(conn, params)
     epsg, forward, _ = _metric(area)
     xy = _to_metric(points, forward)
-    cell = params.cell_size or default_cell_size(xy)
-    polys, centres = make_grid(
-        _area_metric(area, epsg), cell, "square" if params.shape == "square" else "hex"
-    )
+    area_m = _area_metric(area, epsg)
+    notes: dict = {}
+    cell = params.cell_size or _capped(default_cell_size(xy), area_m, notes, MAX_AUTO_CELLS // 10)
+    polys, centres = make_grid(area_m, cell, "square" if params.shape == "square" else "hex")
     freq = {"month": "M", "week": "W"}.get(params.step)
     if freq is None:
         raise DataError(f"--step must be week or month, got {params.step!r}.")
@@ -426,6 +442,7 @@ def run_emerging(conn: Connection, params: AnalysisParams) -> tuple[int, gpd.Geo
             "cell_size_m": cell,
             "band_m": band,
             "incomplete_steps_dropped": dropped,
+            **notes,
         },
     )
     counts = pd.Series(result.category).value_counts().to_dict()

@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+import shapely
 import sqlalchemy as sa
 
 from gis.analysis.emerging import CATEGORIES
@@ -159,3 +160,13 @@ def test_units_without_population_are_not_false_zeros(conn):
     conn.execute(sa.text("DELETE FROM population WHERE rt_code IS NULL AND rw_code = '31.71.05.1001.RW001'"))
     _, frame = run_hotspots(conn, AnalysisParams(shape="rw", rate=True))
     assert frame["rate_per_1000"].min() > 0
+
+
+def test_automatic_cells_are_capped_for_very_dense_data():
+    from gis.analysis.jobs import MAX_AUTO_CELLS, _capped
+
+    area = shapely.box(0, 0, 3000, 3000)
+    notes = {}
+    assert _capped(2.0, area, notes) == pytest.approx(np.sqrt(9e6 / MAX_AUTO_CELLS))
+    assert "enlarged" in notes["cell_size_rule"]
+    assert _capped(50.0, area, {}) == 50.0
