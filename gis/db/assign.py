@@ -5,17 +5,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-__all__ = ["assign_units", "id_scope", "POINT_TABLES"]
+__all__ = ["assign_units", "id_scope", "POINT_TABLES", "UNIT_LEVELS"]
 
 POINT_TABLES = ("facility", "complaint")
 
 # Loop over polygons and probe the points' GiST index per polygon (CROSS JOIN LATERAL): about ten
 # times faster than the planner's default point-by-point plan for many points in few polygons.
-# (polygon table, RT expression, RW expression, kelurahan expression, which points still need it)
-_LEVELS = (
-    ("rt", "rt.code", "rt.rw_code", "rt.kelurahan_code", "rt_code IS NULL"),
-    ("rw", "NULL", "rw.code", "rw.kelurahan_code", "rw_code IS NULL"),
-    ("kelurahan", "NULL", "NULL", "kelurahan.code", "kelurahan_code IS NULL"),
+# Finest unit first: (polygon table, RT expression, RW expression, kelurahan expression). Shared
+# with the import's staging-table assignment (gis.io.load) so the two can never disagree.
+UNIT_LEVELS = (
+    ("rt", "rt.code", "rt.rw_code", "rt.kelurahan_code"),
+    ("rw", "NULL", "rw.code", "rw.kelurahan_code"),
+    ("kelurahan", "NULL", "NULL", "kelurahan.code"),
 )
 
 
@@ -47,7 +48,8 @@ def assign_units(conn: Connection, table: str, ids: list[int] | str | None = Non
         raise ValueError(f"assign_units works on {POINT_TABLES}, not {table!r}")
     scope, params = id_scope(ids)
     counts = {}
-    for level, rt, rw, kel, unassigned in _LEVELS:
+    for level, rt, rw, kel in UNIT_LEVELS:
+        unassigned = f"{level}_code IS NULL"
         sql = f"""
             UPDATE {table} t SET rt_code = m.rt, rw_code = m.rw, kelurahan_code = m.kel
             FROM (

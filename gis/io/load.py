@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gis.complaints.privacy import public_point_sql
+from gis.db.assign import UNIT_LEVELS
 
 __all__ = [
     "POINT_SPECS",
@@ -108,14 +109,6 @@ def copy_frame(conn: Connection, table: str, frame: gpd.GeoDataFrame) -> int:
     return len(frame)
 
 
-# Finest unit first; a later level only fills points the earlier ones left (ON CONFLICT DO NOTHING).
-_LEVELS = (
-    ("rt", "rt.code", "rt.rw_code", "rt.kelurahan_code"),
-    ("rw", "NULL", "rw.code", "rw.kelurahan_code"),
-    ("kelurahan", "NULL", "NULL", "kelurahan.code"),
-)
-
-
 def resolve_units(conn: Connection) -> dict:
     """RT, RW and kelurahan of every staged point, looping over polygons with the GiST index.
 
@@ -124,7 +117,7 @@ def resolve_units(conn: Connection) -> dict:
     conn.execute(sa.text(f"CREATE INDEX ON {_STAGE} USING gist (geom); ANALYZE {_STAGE}"))
     staged = conn.execute(sa.text(f"SELECT count(*) FROM {_STAGE}")).scalar_one()
     counts = {}
-    for level, rt, rw, kel in _LEVELS:
+    for level, rt, rw, kel in UNIT_LEVELS:  # a later level fills only what finer ones left
         if conn.execute(sa.text(f"SELECT count(*) FROM {_UNITS}")).scalar_one() == staged:
             counts[level] = 0  # everything already has a finer unit
             continue

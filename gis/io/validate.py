@@ -195,6 +195,11 @@ def check_duplicates(frame, key: list[str], label: str) -> list[Problem]:
     return problems
 
 
+def _to_wgs84(geom, crs):
+    """One geometry from the metric CRS back to EPSG:4326, to say where a problem is."""
+    return gpd.GeoSeries([geom], crs=crs).to_crs(4326).iloc[0]
+
+
 def check_coverage(frame: gpd.GeoDataFrame, group: str | None, label: str) -> list[Problem]:
     """Overlaps, gaps and slivers among sibling units (those sharing ``group``), as warnings.
 
@@ -225,7 +230,7 @@ def _overlaps(sib: gpd.GeoDataFrame, label: str) -> list[Problem]:
         area = shapely.area(shared)
         if area > OVERLAP_M2:
             ra, rb = int(sib["row"].iloc[a]), int(sib["row"].iloc[b])
-            where = gpd.GeoSeries([shared], crs=sib.crs).to_crs(4326).iloc[0]
+            where = _to_wgs84(shared, sib.crs)
             out.append(
                 Problem(
                     "overlap",
@@ -256,7 +261,7 @@ def _gaps(sib: gpd.GeoDataFrame, label: str) -> list[Problem]:
         for ring in part.interiors:
             hole = shapely.Polygon(ring).difference(own_holes)
             if hole.area > OVERLAP_M2:
-                where = gpd.GeoSeries([hole], crs=sib.crs).to_crs(4326).iloc[0]
+                where = _to_wgs84(hole, sib.crs)
                 out.append(
                     Problem(
                         "gap",
@@ -275,7 +280,7 @@ def _slivers(sib: gpd.GeoDataFrame, label: str) -> list[Problem]:
         # A thin shape is a sliver only when also small: island groups are thin and large.
         thin = perimeter > 0 and 4 * np.pi * area / perimeter**2 < 0.02 and area < 10 * SLIVER_M2
         if area < SLIVER_M2 or thin:
-            where = gpd.GeoSeries([geom.representative_point()], crs=sib.crs).to_crs(4326).iloc[0]
+            where = _to_wgs84(geom.representative_point(), sib.crs)
             out.append(
                 Problem(
                     "sliver",
