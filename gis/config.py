@@ -54,6 +54,16 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 5000
     secret_key: str | None = None
+    # complaint lifecycle (SIGKEL_<NAME> in upper case)
+    calendar_file: Path | None = None  # default data/calendar/non_working_days.csv
+    duplicate_radius_m: float = 50.0  # "is it one of these?" search radius on submit
+    proof_distance_m: float = 100.0  # an "after" photo must be taken this close to the complaint
+    dispute_days: int = 7  # days after closure in which the reporter may dispute it
+    session_hours: float = 12.0  # staff session lifetime
+    login_max_failures: int = 5  # per account per window, then the account waits
+    login_ip_max_failures: int = 200  # per IP per window: many phones share one carrier IP
+    login_window_minutes: int = 15
+    photo_dir: Path | None = None  # default var/photos
 
     @classmethod
     def from_env(cls, env=None) -> Settings:
@@ -74,9 +84,20 @@ class Settings:
             host=env.get("SIGKEL_HOST", "127.0.0.1"),
             port=int(port),
             secret_key=env.get("SIGKEL_SECRET_KEY") or None,
+            calendar_file=_env_path(env, "SIGKEL_CALENDAR", None) if env.get("SIGKEL_CALENDAR") else None,
+            photo_dir=_env_path(env, "SIGKEL_PHOTO_DIR", None) if env.get("SIGKEL_PHOTO_DIR") else None,
+            **_numbers(env),
         )
         settings.validate()
         return settings
+
+    @property
+    def calendar_path(self) -> Path:
+        return self.calendar_file or self.data_dir / "calendar" / "non_working_days.csv"
+
+    @property
+    def photo_path(self) -> Path:
+        return self.photo_dir or self.var_dir / "photos"
 
     def validate(self) -> None:
         """Raise :class:`ConfigError` naming the first bad setting."""
@@ -101,3 +122,33 @@ class Settings:
         if is_local_basemap(self.basemap):
             return "/basemap/{z}/{x}/{y}", LocalTiles(self.basemap).attribution()
         return self.basemap, "Basemap: configured tile source"
+
+
+_NUMBERS = {
+    "duplicate_radius_m": (float, 0, 5000),
+    "proof_distance_m": (float, 1, 5000),
+    "dispute_days": (int, 0, 365),
+    "session_hours": (float, 0.1, 24 * 30),
+    "login_max_failures": (int, 1, 1000),
+    "login_ip_max_failures": (int, 1, 100000),
+    "login_window_minutes": (int, 1, 24 * 60),
+}
+
+
+def _numbers(env) -> dict:
+    """Numeric settings from SIGKEL_<NAME>, each checked against its range."""
+    out = {}
+    for name, (kind, lo, hi) in _NUMBERS.items():
+        key = f"SIGKEL_{name.upper()}"
+        if key not in env:
+            continue
+        try:
+            value = kind(env[key])
+        except ValueError:
+            raise ConfigError(
+                f"{key} must be a {'whole ' if kind is int else ''}number, got {env[key]!r}."
+            ) from None
+        if not lo <= value <= hi:
+            raise ConfigError(f"{key} must be between {lo} and {hi}, got {value}.")
+        out[name] = value
+    return out

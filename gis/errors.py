@@ -15,6 +15,10 @@ __all__ = [
     "ClusterError",
     "DataError",
     "NotFound",
+    "NotAuthenticated",
+    "Forbidden",
+    "Conflict",
+    "RateLimited",
 ]
 
 
@@ -84,3 +88,35 @@ class NotFound(SigkelError):
 
     http_status = 404
     code = "not-found"
+
+
+class NotAuthenticated(SigkelError):
+    """The caller must log in (or send an API key) first."""
+
+    http_status = 401
+    code = "not-authenticated"
+
+
+class Forbidden(SigkelError):
+    """The caller is known but not allowed to do this (role or kelurahan scope)."""
+
+    http_status = 403
+    code = "forbidden"
+
+
+class Conflict(SigkelError):
+    """The request clashes with the object's current state (e.g. an illegal status change)."""
+
+    http_status = 409
+    code = "conflict"
+
+
+class RateLimited(SigkelError):
+    """Too many attempts; ``retry_after`` seconds until the next one is allowed."""
+
+    http_status = 429
+    code = "rate-limited"
+
+    def __init__(self, message: str, retry_after: int, hint: str | None = None):
+        super().__init__(message, hint)
+        self.retry_after = max(1, int(retry_after))

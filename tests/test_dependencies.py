@@ -23,7 +23,13 @@ PROVIDED_BY = {
     "branca": "folium",
     "babel": "flask-babel",
 }
-DISTRIBUTION = {"psycopg": "psycopg", "flask_babel": "flask-babel", "yaml": "pyyaml"}
+DISTRIBUTION = {
+    "psycopg": "psycopg",
+    "flask_babel": "flask-babel",
+    "yaml": "pyyaml",
+    "argon2": "argon2-cffi",
+    "PIL": "pillow",
+}
 
 
 def _imports() -> set[str]:

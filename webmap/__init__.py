@@ -48,8 +48,34 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update(test_config)
 
-    from webmap import api, compress, db, errors, i18n, planner, public, static
+    from webmap import (
+        api,
+        compress,
+        db,
+        errors,
+        i18n,
+        open311,
+        planner,
+        public,
+        report,
+        security,
+        staff,
+        static,
+    )
 
-    for module in (db, i18n, errors, static, compress, public, planner, api):
+    for module in (
+        db,
+        i18n,
+        security,
+        errors,
+        static,
+        compress,
+        public,
+        report,
+        staff,
+        planner,
+        api,
+        open311,
+    ):
         module.init_app(app)
     return app

@@ -13,9 +13,13 @@ __all__ = ["init_app"]
 
 _TITLES = {
     400: _l("Permintaan tidak valid"),
+    401: _l("Perlu masuk"),
+    403: _l("Tidak diizinkan"),
     404: _l("Tidak ditemukan"),
     405: _l("Metode tidak diizinkan"),
+    409: _l("Tidak dapat dilakukan sekarang"),
     422: _l("Data tidak valid"),
+    429: _l("Terlalu banyak percobaan"),
     500: _l("Terjadi kesalahan"),
     503: _l("Layanan sedang tidak tersedia"),
 }
@@ -40,6 +44,8 @@ def _sigkel_error(exc: SigkelError):
     response, status = _respond(exc.http_status, exc.code, exc.message, exc.hint)
     if status == 503:
         return response, status, {"Retry-After": "5"}
+    if getattr(exc, "retry_after", None):
+        return response, status, {"Retry-After": str(exc.retry_after)}
     return response, status
 
 

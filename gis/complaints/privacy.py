@@ -52,13 +52,13 @@ def public_point_sql(geom: str, privacy: str, public: str, rt_point: str) -> str
 def refresh_public_points(conn: Connection, ids: list[int] | str | None = None) -> int:
     """Recompute ``geom_public`` for complaints (all, or ``ids``); returns rows updated.
 
-    Complaints of non-public categories get no public point at all.
+    Complaints of non-public categories, and those the reporter marked *rahasia*, get no public point.
     """
     scope, params = id_scope(ids, "c")
     expression = public_point_sql(
         "c.geom",
         "cat.privacy",
-        "cat.public",
+        "(cat.public AND NOT c.confidential)",
         "(SELECT ST_PointOnSurface(rt.geom) FROM rt WHERE rt.code = c.rt_code)",
     )
     sql = (

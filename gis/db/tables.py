@@ -35,6 +35,12 @@ __all__ = [
     "audit_log",
     "layer_version",
     "analysis_output",
+    "submission",
+    "complaint_photo",
+    "user_session",
+    "login_attempt",
+    "notification_outbox",
+    "api_key",
     "COMPLAINT_STATUSES",
     "ROLES",
 ]
@@ -249,6 +255,11 @@ complaint = sa.Table(
     sa.Column("source", sa.Text, nullable=False, server_default="web"),
     sa.Column("source_id", sa.Text),  # natural key of imported complaints, with source
     sa.Column("synthetic", sa.Boolean, nullable=False, server_default=sa.false()),
+    # rahasia: the reporter asked that nothing of this complaint be public
+    sa.Column("confidential", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("reopened_count", sa.SmallInteger, nullable=False, server_default="0"),
+    # hash of the secret code given to the reporter once, which lets them dispute a closure
+    sa.Column("secret_hash", sa.Text),
     _geom("POINT"),  # exact location: private
     sa.Column("geom_public", Geometry("POINT", srid=4326, spatial_index=False)),
     sa.UniqueConstraint("source", "source_id"),
@@ -285,7 +296,7 @@ complaint_event = sa.Table(
     sa.Column("photo_path", sa.Text),
     sa.Column("user_id", sa.BigInteger, sa.ForeignKey("app_user.id")),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.CheckConstraint("kind IN ('status', 'note', 'photo', 'support', 'dispute')", name="kind"),
+    sa.CheckConstraint("kind IN ('status', 'note', 'photo', 'support', 'dispute', 'merge')", name="kind"),
     sa.CheckConstraint("kind <> 'status' OR status_to IS NOT NULL", name="status_has_target"),
 )
 
@@ -378,4 +389,104 @@ analysis_output = sa.Table(
     sa.Column("properties", JSONB, nullable=False),
     sa.Column("geom", Geometry("GEOMETRY", srid=4326, spatial_index=False), nullable=False),
     _gist("analysis_output"),
+)
+
+submission = sa.Table(
+    "submission",
+    metadata,
+    # client-generated idempotency key, stored in the same transaction as what it created
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("payload_hash", sa.Text, nullable=False),
+    sa.Column(
+        "complaint_id", sa.BigInteger, sa.ForeignKey("complaint.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("response", JSONB, nullable=False),
+    _created(),
+    sa.CheckConstraint("key ~ '^[A-Za-z0-9_.:-]{8,128}$'", name="key_format"),
+    sa.CheckConstraint("kind IN ('report', 'support', 'open311')", name="kind"),
+    sa.Index("ix_submission_complaint_id", "complaint_id"),
+)
+
+complaint_photo = sa.Table(
+    "complaint_photo",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column(
+        "complaint_id", sa.BigInteger, sa.ForeignKey("complaint.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("stage", sa.Text, nullable=False),  # sebelum (reported) | sesudah (proof of fix)
+    sa.Column("file", sa.Text, nullable=False),  # content-addressed: <sha256>.<ext> under var/photos
+    sa.Column("media_type", sa.Text, nullable=False),
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("bytes", sa.Integer, nullable=False),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("app_user.id")),
+    # where an "after" photo was taken (staff device or the photo's own GPS), and how we know
+    sa.Column("location_source", sa.Text),
+    sa.Column("distance_m", sa.Float),
+    sa.Column("public", sa.Boolean, nullable=False, server_default=sa.true()),
+    _created(),
+    sa.Column("geom", Geometry("POINT", srid=4326, spatial_index=False)),
+    sa.CheckConstraint("stage IN ('sebelum', 'sesudah')", name="stage"),
+    sa.CheckConstraint("media_type IN ('image/jpeg', 'image/png', 'image/webp')", name="media_type"),
+    sa.CheckConstraint("location_source IS NULL OR location_source IN ('perangkat', 'exif')", name="loc_src"),
+    sa.Index("ix_complaint_photo_complaint_id", "complaint_id"),
+    _gist("complaint_photo"),
+)
+
+user_session = sa.Table(
+    "user_session",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),  # sha256 of the cookie's token; the token is not stored
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("app_user.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("csrf_token", sa.Text, nullable=False),
+    _created(),
+    sa.Column("last_seen_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.Column("ip", sa.Text),
+    sa.Column("user_agent", sa.Text),
+    sa.Index("ix_user_session_user_id", "user_id"),
+)
+
+login_attempt = sa.Table(
+    "login_attempt",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("username", sa.Text, nullable=False),
+    sa.Column("ip", sa.Text),
+    sa.Column("success", sa.Boolean, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Index("ix_login_attempt_username_at", "username", "at"),
+    sa.Index("ix_login_attempt_ip_at", "ip", "at"),
+)
+
+notification_outbox = sa.Table(
+    "notification_outbox",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column(
+        "complaint_id", sa.BigInteger, sa.ForeignKey("complaint.id", ondelete="CASCADE"), nullable=False
+    ),
+    # the recipient is resolved from the reporter row at send time: no contact data is copied here
+    sa.Column("reporter_id", sa.BigInteger, sa.ForeignKey("reporter.id", ondelete="CASCADE")),
+    sa.Column("template", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False, server_default=sa.text("'{}'::jsonb")),
+    _created(),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("attempts", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("last_error", sa.Text),
+    sa.Index("ix_notification_outbox_pending", "created_at", postgresql_where=sa.text("sent_at IS NULL")),
+)
+
+api_key = sa.Table(
+    "api_key",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("key_hash", sa.Text, nullable=False, unique=True),  # sha256 of the key
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    _created(),
+    sa.Column("last_used_at", sa.DateTime(timezone=True)),
 )

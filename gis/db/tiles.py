@@ -32,7 +32,7 @@ TILE_LAYERS = {
     "facilities": ("facility t WHERE t.public", "t.geom", "t.id, t.name, t.category"),
     "complaints": (
         "complaint t JOIN complaint_category c ON c.code = t.category "
-        "WHERE c.public AND t.geom_public IS NOT NULL",
+        "WHERE c.public AND NOT t.confidential AND t.geom_public IS NOT NULL",
         "t.geom_public",
         "t.ticket, t.category, t.status",
     ),

@@ -57,7 +57,7 @@ EXPORT_LAYERS = {
         "x.ticket, x.category, x.status, x.created_at, x.resolved_at, "
         "x.kelurahan_code AS kel_code, x.rw_code, x.source, x.source_id, x.synthetic",
         "complaint x JOIN complaint_category c ON c.code = x.category "
-        "WHERE c.public AND x.geom_public IS NOT NULL",
+        "WHERE c.public AND NOT x.confidential AND x.geom_public IS NOT NULL",
         "x.kelurahan_code",
         "x.id",
     ),

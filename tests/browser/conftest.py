@@ -62,10 +62,32 @@ def browser():
 
 @pytest.fixture
 def page(browser):
+    """A fresh page; the test fails if the page broke its own Content-Security-Policy."""
     context = browser.new_context()
     page = context.new_page()
+    violations = []
+    page.on(
+        "console",
+        lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     yield page
     context.close()
+    assert not violations, f"CSP violations: {violations}"
+
+
+def wait_until(page, expression: str, timeout: float = 15.0):
+    """Poll a JS expression until it is truthy (via CDP, which a strict CSP does not block,
+    unlike page.wait_for_function, which needs eval)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        value = page.evaluate(expression)
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for: {expression}")
+        page.wait_for_timeout(100)
 
 
 def screenshot(page, name: str) -> Path:

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from gis.analysis.jobs import AnalysisParams, run_hotspots
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,7 @@ def test_two_runs_side_by_side(page, live_server, two_runs):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_viewport_size({"width": 1280, "height": 800})
     page.goto(f"{live_server}/perencana/peta?run={a}&run={b}")
-    page.wait_for_function("document.querySelectorAll('.map-box[data-features]').length === 2")
+    wait_until(page, "document.querySelectorAll('.map-box[data-features]').length === 2")
     counts = page.eval_on_selector_all(".map-box", "els => els.map(e => e.dataset.features)")
     assert counts == [str(na), str(nb)]
     assert page.locator(".map-box").nth(0).locator("path.leaflet-interactive").count() == na

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 READY = "document.body.dataset.ready === '1'"
@@ -21,7 +21,7 @@ def _open(page, live_server, path="/"):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.goto(live_server + path)
-    page.wait_for_function(READY)
+    wait_until(page, READY)
     return requests, failed, errors
 
 
@@ -71,7 +71,7 @@ def test_tap_shows_whats_here(page, live_server, engine):
     _open(page, live_server)
     box = page.locator("#map-wrap .folium-map").bounding_box()
     page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-    page.wait_for_function("document.querySelector('#panel .units') !== null")
+    wait_until(page, "document.querySelector('#panel .units') !== null")
     units = page.locator("#panel .units").text_content()
     lat, lon = page.evaluate(f"""(() => {{ const m = window[JSON.parse(
         document.getElementById('sigkel-config').textContent).map];
@@ -119,7 +119,7 @@ def test_language_switch(page, live_server):
     _open(page, live_server)
     assert page.locator("header h1").text_content().startswith("Peta Fasilitas Publik")
     page.click("text=English")
-    page.wait_for_function(READY)
+    wait_until(page, READY)
     assert page.locator("header h1").text_content().startswith("Public Facilities Map")
     assert page.evaluate("document.documentElement.lang") == "en"
     page.goto(live_server + "/")  # the choice is remembered
