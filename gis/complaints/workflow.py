@@ -70,8 +70,8 @@ def _lock(conn: Connection, complaint_id: int):
 def _event(conn, complaint_id, kind, user_id, status_from=None, status_to=None, note=None, public=True):
     conn.execute(
         sa.text("""INSERT INTO complaint_event (complaint_id, kind, status_from, status_to, note, public,
-                                                user_id)
-                   VALUES (:i, :kind, :f, :t, :note, :public, :u)"""),
+                                                user_id, created_at)
+                   VALUES (:i, :kind, :f, :t, :note, :public, :u, clock_timestamp())"""),
         {
             "i": complaint_id,
             "kind": kind,
@@ -126,7 +126,7 @@ def change_status(
     if to == "selesai":
         proof = conn.execute(
             sa.text("""SELECT count(*) FROM complaint_photo WHERE complaint_id = :i AND stage = 'sesudah'
-                       AND distance_m <= :d AND created_at >= coalesce(
+                       AND distance_m <= :d AND created_at > coalesce(
                            (SELECT max(created_at) FROM complaint_event
                             WHERE complaint_id = :i AND kind = 'dispute'), '-infinity')"""),
             {"i": complaint_id, "d": proof_distance_m},
@@ -195,9 +195,10 @@ def add_after_photo(
     store_photo(photo_root, photo)
     photo_id = conn.execute(
         sa.text("""INSERT INTO complaint_photo (complaint_id, stage, file, media_type, width, height, bytes,
-                                                user_id, location_source, distance_m, public, geom)
+                                                user_id, location_source, distance_m, public, geom,
+                                                created_at)
                    SELECT :i, 'sesudah', :file, :mt, :w, :h, :b, :u, :src, :d,
-                          NOT c.confidential, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)
+                          NOT c.confidential, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), clock_timestamp()
                    FROM complaint c WHERE c.id = :i RETURNING id"""),
         {
             "i": complaint_id,
