@@ -36,6 +36,9 @@ __all__ = [
     "audit",
     "check_scope",
     "ROLES",
+    "DataError",
+    "NotAuthenticated",
+    "RateLimited",
 ]
 
 ROLES = ("admin", "staff", "planner")
@@ -177,10 +180,11 @@ def login(
     window = dt.timedelta(minutes=window_minutes)
     counts = conn.execute(
         sa.text("""
-            WITH last_ok AS (SELECT coalesce(max(at), '-infinity') AS at FROM login_attempt
+            WITH last_ok AS (SELECT coalesce(max(at), '-infinity') AS ok_at FROM login_attempt
                              WHERE username = :u AND success),
-                 fails AS (SELECT at FROM login_attempt, last_ok
-                           WHERE username = :u AND NOT success AND at > now() - :w AND at > last_ok.at)
+                 fails AS (SELECT a.at FROM login_attempt a, last_ok
+                           WHERE a.username = :u AND NOT a.success AND a.at > now() - :w
+                             AND a.at > last_ok.ok_at)
             SELECT (SELECT count(*) FROM fails) AS account,
                    (SELECT count(*) FROM login_attempt
                     WHERE ip = :ip AND NOT success AND at > now() - :w) AS by_ip,
