@@ -196,3 +196,43 @@ def demo_counts(conn: Connection) -> dict:
     """Rows per table, for the CLI summary and the tests."""
     names = ["kecamatan", "kelurahan", "rw", "rt", "population", "facility", "complaint", "complaint_event"]
     return {n: conn.execute(sa.text(f"SELECT count(*) FROM {n}")).scalar_one() for n in names}
+
+
+DEMO_ACCOUNTS = (("admin.demo", "admin"), ("petugas.demo", "staff"), ("perencana.demo", "planner"))
+
+
+def ensure_demo_accounts(conn: Connection, var_dir: Path) -> tuple[list[str], str]:
+    """Demo users (one per role, all demo kelurahan) sharing one random password kept in
+    ``var/demo-accounts.txt`` (owner-only). Returns (usernames, password)."""
+    import os
+    import secrets
+
+    from gis import auth
+
+    path = Path(var_dir) / "demo-accounts.txt"
+    if path.exists():
+        password = path.read_text().split("password: ", 1)[1].split()[0]
+    else:
+        password = "demo-" + secrets.token_urlsafe(9)
+    kelurahan = (
+        conn.execute(
+            sa.text("SELECT code FROM kelurahan WHERE left(code, 8) = :k ORDER BY code"),
+            {"k": DEMO_KECAMATAN["code"]},
+        )
+        .scalars()
+        .all()
+    )
+    for username, role in DEMO_ACCOUNTS:
+        exists = conn.execute(sa.text("SELECT 1 FROM app_user WHERE username = :u"), {"u": username}).first()
+        if exists:
+            conn.execute(
+                sa.text("UPDATE app_user SET password_hash = :h WHERE username = :u"),
+                {"h": auth.hash_password(password), "u": username},
+            )
+        else:
+            auth.add_user(conn, username, f"Demo {role}", password, role, list(kelurahan))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(f"users: {', '.join(u for u, _ in DEMO_ACCOUNTS)}\npassword: {password}\n")
+    return [u for u, _ in DEMO_ACCOUNTS], password

@@ -46,13 +46,47 @@ def test_upgrade_and_demo_on_an_existing_postgis_via_database_url(scratch_db, tm
     assert f"-> {migrate.head()}" in up.stdout
     demo = run_sigkel("demo", "--no-serve", env=env)
     assert demo.returncode == 0, demo.stderr
+    accounts = tmp_path / "var" / "demo-accounts.txt"
+    password = accounts.read_text().split("password: ")[1].split()[0]
+    assert accounts.stat().st_mode & 0o777 == 0o600 and password in demo.stdout
     again = run_sigkel("demo", "--no-serve", env=env)
     assert again.returncode == 0, again.stderr
+    assert password in again.stdout  # the same password on every run
     engine = make_engine(url)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM rw")).scalar() == 30
         assert conn.execute(sa.text("SELECT count(*) FROM complaint")).scalar() == 2400
+        from gis import auth
+
+        token, user = auth.login(conn, "petugas.demo", password, "127.0.0.1", "test")
+        assert user.role == "staff" and len(user.kelurahan) == 3
     engine.dispose()
+    added = run_sigkel(
+        "users",
+        "add",
+        "lurah.baru",
+        "--role",
+        "admin",
+        "--kelurahan",
+        "31.71.05.1001",
+        env={**env, "SIGKEL_NEW_PASSWORD": "panjang-sekali-123"},
+    )
+    assert added.returncode == 0, added.stderr
+    bad = run_sigkel(
+        "users",
+        "add",
+        "x",
+        "--role",
+        "staff",
+        "--kelurahan",
+        "99.99.99.9999",
+        env={**env, "SIGKEL_NEW_PASSWORD": "panjang-sekali-123"},
+    )
+    assert bad.returncode != 0 and "username" in bad.stderr
+    listed = run_sigkel("users", "list", env=env)
+    assert "lurah.baru" in listed.stdout and "petugas.demo" in listed.stdout
+    disabled = run_sigkel("users", "disable", "lurah.baru", env=env)
+    assert disabled.returncode == 0 and "disabled" in run_sigkel("users", "list", env=env).stdout
     assert not (tmp_path / "var" / "pgdata").exists()  # nothing local was started
     current = run_sigkel("db", "current", env=env)
     assert f"current: {migrate.head()}" in current.stdout

@@ -498,12 +498,17 @@ def demo(no_serve, yes, host, port):
                 )
             read = pipelines.load_demo(conn, settings.data_dir)
             counts = pipelines.demo_counts(conn)
+            users, password = pipelines.ensure_demo_accounts(conn, settings.var_dir)
         click.echo(
             f"Demo loaded in {time.monotonic() - t0:.1f} s: " + ", ".join(f"{counts[k]} {k}" for k in counts)
         )
         click.echo(
             f"(files: {read['rw']} RW, {read['rt']} RT synthetic, {read['facilities']} "
             f"facilities, {read['complaints']} complaints synthetic)"
+        )
+        click.echo(
+            f"Staff login at /petugas/masuk: {', '.join(users)} with password {password} "
+            f"(kept in {settings.var_dir / 'demo-accounts.txt'})."
         )
     if not no_serve:  # after the engine is disposed: forked workers must not inherit its pool
         _serve(settings, host or settings.host, port or settings.port, 2, 4, started)

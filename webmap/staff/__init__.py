@@ -88,7 +88,7 @@ def login_post():
         return response
     target = _safe_next(request.form.get("next"))
     if user.role == "planner" and target.startswith("/petugas"):
-        target = url_for("planner.index")
+        target = url_for("planner.catalogue")
     response = redirect(target, 303)
     response.set_cookie(
         SESSION_COOKIE,
