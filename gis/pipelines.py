@@ -135,6 +135,14 @@ def _load_complaints(conn: Connection, demo_dir: Path) -> tuple[int, int]:
     for col in ("created_at", "first_response_at", "resolved_at", "sla_due"):
         frame[col] = pd.to_datetime(frame[col], utc=True).astype(object).where(frame[col].notna())
     frame["source_id"] = frame["ticket"]  # complete natural key: exports re-import as updates
+    # due dates on the live SLA clock (holidays and cuti bersama), from each category's tier
+    from gis.complaints.sla import WorkCalendar
+
+    tiers = dict(conn.execute(sa.text("SELECT code, sla_days FROM complaint_category")).all())
+    calendar = WorkCalendar()
+    frame["sla_due"] = [
+        calendar.due(c, tiers[k]) for c, k in zip(frame["created_at"], frame["category"], strict=True)
+    ]
     rows = upsert(
         conn,
         t.complaint,

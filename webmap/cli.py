@@ -604,5 +604,30 @@ def users_enable(username):
     click.echo(f"User {username} enabled.")
 
 
+@cli.group("outbox")
+def outbox_group():
+    """Notifications to reporters, queued by the web app and delivered here (cron or a timer)."""
+
+
+@outbox_group.command("send", with_appcontext=False)
+@click.option("--limit", type=click.IntRange(1, 10000), default=100, show_default=True)
+@click.option(
+    "--smtp",
+    envvar="SIGKEL_SMTP_URL",
+    help="smtp://user:password@host:587/?from=ADDRESS (default: append to var/outbox/messages.jsonl).",
+)
+def outbox_send(limit, smtp):
+    """Deliver pending notifications once."""
+    from gis.complaints.outbox import LogSender, SmtpSender, deliver_pending
+
+    settings = _settings()
+    sender = SmtpSender(smtp) if smtp else LogSender(settings.var_dir / "outbox" / "messages.jsonl")
+    with _database(settings, announce=False) as (engine, _), engine.begin() as conn:
+        counts = deliver_pending(conn, sender, limit)
+    click.echo(
+        f"sent {counts['sent']}, failed {counts['failed']} (retried next run), skipped {counts['skipped']}"
+    )
+
+
 def main() -> None:
     cli(prog_name="sigkel")
