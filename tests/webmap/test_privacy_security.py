@@ -213,3 +213,31 @@ def test_inline_scripts_carry_the_response_nonce(client):
     scripts = re.findall(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>", html)
     assert scripts and all(f'nonce="{nonce}"' in s for s in scripts)
     assert nonce != re.search(r"'nonce-([^']+)'", client.get("/").headers["Content-Security-Policy"]).group(1)
+
+
+@pytest.mark.parametrize(
+    ("basemap", "expected"),
+    [
+        ("none", "img-src 'self' data: blob:;"),
+        ("osm", "img-src 'self' data: blob: https://tile.openstreetmap.org;"),
+        (
+            "https://{s}.tiles.example.id/{z}/{x}/{y}.png",
+            "img-src 'self' data: blob: https://*.tiles.example.id;",
+        ),
+    ],
+)
+def test_csp_allows_only_the_configured_basemap_host(settings, conn, basemap, expected):
+    from dataclasses import replace
+
+    from webmap import create_app
+
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "t",
+            "SIGKEL_SETTINGS": replace(settings, basemap=basemap),
+            "SIGKEL_CONNECTION": conn,
+        }
+    )
+    csp = app.test_client().get("/healthz").headers["Content-Security-Policy"]
+    assert expected in csp
