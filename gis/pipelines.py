@@ -159,6 +159,14 @@ def _load_complaints(conn: Connection, demo_dir: Path) -> tuple[int, int]:
     )
     assign_units(conn, "complaint", ids)
     refresh_public_points(conn, ids)
+    # the last thing that happened to each synthetic complaint, not the time of loading
+    conn.execute(
+        sa.text(
+            "UPDATE complaint SET updated_at = greatest(created_at, first_response_at, resolved_at) "
+            "WHERE id = ANY(:ids)"
+        ),
+        {"ids": ids},
+    )
     # The event trail is append-only: write it only for complaints this load created.
     new = {r.ticket: r.id for r in rows if r.inserted}
     events = _read_layer(demo_dir, "complaint_events")

@@ -10,7 +10,20 @@ from gis.db.engine import make_engine
 from tests.helpers import run_sigkel
 from webmap.cli import cli
 
-COMMANDS = {"db", "demo", "serve", "import", "export", "analyze", "routes", "run", "shell"}
+COMMANDS = {
+    "db",
+    "demo",
+    "serve",
+    "import",
+    "export",
+    "analyze",
+    "routes",
+    "run",
+    "shell",
+    "users",
+    "apikey",
+    "outbox",
+}
 DB_COMMANDS = {"start", "stop", "status", "upgrade", "downgrade", "current"}
 
 

@@ -541,7 +541,10 @@ def serve(host, port, workers, threads):
 
 @cli.group("users")
 def users_group():
-    """Staff accounts: admin, staff (petugas) and planner (perencana), each scoped to kelurahan."""
+    """Manage staff accounts and their kelurahan.
+
+    Roles: admin, staff (petugas) and planner (perencana); each user is scoped to one or more kelurahan.
+    """
 
 
 @users_group.command("add", with_appcontext=False)
@@ -606,7 +609,10 @@ def users_enable(username):
 
 @cli.group("outbox")
 def outbox_group():
-    """Notifications to reporters, queued by the web app and delivered here (cron or a timer)."""
+    """Deliver notifications queued for reporters.
+
+    The web app only queues them; run `sigkel outbox send` from cron or a systemd timer.
+    """
 
 
 @outbox_group.command("send", with_appcontext=False)
@@ -627,6 +633,15 @@ def outbox_send(limit, smtp):
     click.echo(
         f"sent {counts['sent']}, failed {counts['failed']} (retried next run), skipped {counts['skipped']}"
     )
+
+
+def _register_plugins() -> None:
+    from webmap.cli_apikey import apikey
+
+    cli.add_command(apikey)
+
+
+_register_plugins()
 
 
 def main() -> None:

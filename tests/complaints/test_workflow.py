@@ -148,7 +148,8 @@ def test_dispute_reopens_within_the_window_with_the_secret(conn, new, staff, tmp
     workflow.change_status(conn, cid, "selesai", staff)
     conn.execute(
         sa.text(
-            "UPDATE complaint SET created_at = now() - interval '20 days', resolved_at = now() - interval '8 days' WHERE id = :i"
+            "UPDATE complaint SET created_at = now() - interval '20 days', "
+            "resolved_at = now() - interval '8 days' WHERE id = :i"
         ),
         {"i": cid},
     )
