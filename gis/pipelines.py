@@ -208,10 +208,21 @@ def non_demo_kelurahan(conn: Connection) -> list[str]:
     )
 
 
-def demo_counts(conn: Connection) -> dict:
-    """Rows per table, for the CLI summary and the tests."""
+def demo_counts(conn: Connection, demo_only: bool = False) -> dict:
+    """Rows per table, for the CLI summary and the tests.
+
+    ``demo_only`` counts only the demo's own complaints (and their events), not those residents or
+    tests have added since.
+    """
     names = ["kecamatan", "kelurahan", "rw", "rt", "population", "facility", "complaint", "complaint_event"]
-    return {n: conn.execute(sa.text(f"SELECT count(*) FROM {n}")).scalar_one() for n in names}
+    out = {n: conn.execute(sa.text(f"SELECT count(*) FROM {n}")).scalar_one() for n in names}
+    if demo_only:
+        demo = "SELECT id FROM complaint WHERE source LIKE 'synthetic-demo%'"
+        out["complaint"] = conn.execute(sa.text(f"SELECT count(*) FROM ({demo}) d")).scalar_one()
+        out["complaint_event"] = conn.execute(
+            sa.text(f"SELECT count(*) FROM complaint_event WHERE complaint_id IN ({demo})")
+        ).scalar_one()
+    return out
 
 
 DEMO_ACCOUNTS = (("admin.demo", "admin"), ("petugas.demo", "staff"), ("perencana.demo", "planner"))

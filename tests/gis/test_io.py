@@ -446,7 +446,7 @@ def test_complaint_export_is_public_unless_private(conn, settings, tmp_path):
     hidden = conn.execute(
         sa.text(
             "SELECT count(*) FROM complaint c JOIN complaint_category cat ON "
-            "cat.code = c.category WHERE c.kelurahan_code = :k AND NOT cat.public"
+            "cat.code = c.category WHERE c.kelurahan_code = :k AND (NOT cat.public OR c.confidential)"
         ),
         {"k": KEL},
     ).scalar()
