@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
@@ -197,8 +198,20 @@ def form():
     cats = views.complaint_categories(conn)
     for c in cats:
         c["label"] = c["name_en"] if lang == "en" else c["name_id"]
+    # the no-JavaScript path locates a report by its RT (the page script loads the same list lazily)
+    rts = [
+        {"code": r.code, "label": f"{r.rw} / {r.rt} — {r.kel}"}
+        for r in conn.execute(
+            sa.text(
+                "SELECT rt.code, rw.name AS rw, rt.name AS rt, k.name AS kel FROM rt "
+                "JOIN rw ON rw.code = rt.rw_code JOIN kelurahan k ON k.code = rt.kelurahan_code "
+                "ORDER BY k.name, rw.number, rt.number"
+            )
+        )
+    ]
     return render_template(
         "report/form.html",
+        rts=rts,
         map=parts,
         categories=cats,
         basemap=bool(tiles),
