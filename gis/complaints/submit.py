@@ -262,8 +262,9 @@ def _insert(conn, report, kel, rw_code, rt_code, lon, lat, now, due, secret) -> 
     complaint_id = conn.execute(
         sa.text("""
         INSERT INTO complaint (ticket, category, description, status, kelurahan_code, rw_code, rt_code,
-                               created_at, updated_at, sla_due, source, confidential, secret_hash, geom)
-        VALUES (:ticket, :cat, :descr, 'diterima', :kel, :rw, :rt, :now, :now, :due, :source,
+                               created_at, updated_at, sla_due, source, source_id, confidential,
+                               secret_hash, geom)
+        VALUES (:ticket, :cat, :descr, 'diterima', :kel, :rw, :rt, :now, :now, :due, :source, :ticket,
                 :confidential, :secret, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
         RETURNING id"""),
         {
