@@ -230,7 +230,7 @@ def w3c(value: dt.datetime | None) -> str | None:
 def discovery(conn: Connection, url: str) -> dict:
     """The Service Discovery document for the endpoint at ``url``."""
     changed = conn.execute(
-        sa.text("SELECT changed_at FROM layer_version WHERE layer = 'complaint_category'")
+        sa.text("SELECT max(changed_at) FROM layer_version WHERE layer = 'complaint_category'")
     ).scalar()
     changeset = (changed or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).astimezone(dt.UTC)
     changeset = changeset.strftime("%Y-%m-%dT%H:%M:%SZ")

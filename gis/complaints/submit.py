@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gis.complaints.photos import Photo, store_photo
-from gis.complaints.privacy import refresh_public_points
+from gis.complaints.privacy import public_point_sql
 from gis.complaints.sla import WorkCalendar
 from gis.crs import check_lonlat
 from gis.errors import DataError, NotFound
@@ -158,81 +158,77 @@ def submit_report(
 ) -> dict:
     """Store one report exactly once; returns the answer for the resident (same on every retry).
 
-    The answer holds the ticket code and, only on the first answer, the secret code that lets the
-    reporter dispute a closure later (a retry returns it again, since the client may never have seen it).
+    The answer holds the ticket code and the secret code that lets the reporter dispute a closure
+    later (a retry returns it again, since the client may never have seen the first answer).
+
+    The idempotency key is claimed *first* (``INSERT … ON CONFLICT DO NOTHING``; its foreign key to
+    the complaint is checked at commit): a concurrent request with the same key waits there for the
+    first one to finish and then answers with its row, so nothing is written twice and no savepoint
+    is needed. The complaint is then written once, its public point computed in the same INSERT.
     """
     report = _clean(report)
     digest = payload_hash(report)
-    replay = _existing(conn, report.key, digest)
-    if replay is not None:
-        return replay
-    category = conn.execute(
-        sa.text("SELECT code, sla_days, public, privacy FROM complaint_category WHERE code = :c"),
-        {"c": report.category},
-    ).first()
-    if category is None:
+    lon, lat = _location(conn, report)
+    place = conn.execute(
+        sa.text("""
+        WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
+        SELECT nextval(pg_get_serial_sequence('complaint', 'id')) AS id, cat.sla_days,
+               (SELECT code FROM kelurahan k WHERE ST_Covers(k.geom, p.g) ORDER BY code LIMIT 1) AS kel,
+               (SELECT code FROM rw WHERE ST_Covers(rw.geom, p.g) ORDER BY code LIMIT 1) AS rw,
+               (SELECT code FROM rt WHERE ST_Covers(rt.geom, p.g) ORDER BY code LIMIT 1) AS rt
+        FROM p LEFT JOIN complaint_category cat ON cat.code = :cat"""),
+        {"lon": lon, "lat": lat, "cat": report.category},
+    ).one()
+    if place.sla_days is None:
         raise DataError(
             f"kategori {report.category!r} tidak dikenal / unknown category.",
             hint="GET /api/laporan/kategori lists the categories.",
         )
-    lon, lat = _location(conn, report)
-    units = conn.execute(
-        sa.text("""
-        WITH p AS (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g)
-        SELECT (SELECT code FROM kelurahan k WHERE ST_Covers(k.geom, p.g) ORDER BY code LIMIT 1) AS kel,
-               (SELECT code FROM rw WHERE ST_Covers(rw.geom, p.g) ORDER BY code LIMIT 1) AS rw,
-               (SELECT code FROM rt WHERE ST_Covers(rt.geom, p.g) ORDER BY code LIMIT 1) AS rt
-        FROM p"""),
-        {"lon": lon, "lat": lat},
-    ).first()
-    if units.kel is None:
+    if place.kel is None:
         raise DataError(
             f"Lokasi ({lat:.6f}, {lon:.6f}) di luar wilayah layanan / the location is outside the "
             "kelurahan this system serves.",
             hint="Move the pin inside the kelurahan, or report to the kelurahan where the problem is.",
         )
-    rw_code = units.rw if units.rw and units.rw.startswith(units.kel) else None
-    rt_code = units.rt if units.rt and rw_code and units.rt.startswith(rw_code) else None
+    rw_code = place.rw if place.rw and place.rw.startswith(place.kel) else None
+    rt_code = place.rt if place.rt and rw_code and place.rt.startswith(rw_code) else None
     now = now or dt.datetime.now(dt.UTC)
-    due = calendar.due(now, category.sla_days)
+    due = calendar.due(now, place.sla_days)
     secret = "".join(secrets.choice(_ALPHABET) for _ in range(10))
+    response = {
+        "ticket": new_ticket(),
+        "status": "diterima",
+        "category": report.category,
+        "kelurahan_code": place.kel,
+        "rw_code": rw_code,
+        "rt_code": rt_code,
+        "created_at": now.isoformat(),
+        "sla_due": due.isoformat(),
+        "secret": secret,
+        "photos": len(report.photos),
+    }
+    claimed = conn.execute(
+        sa.text("""INSERT INTO submission (key, kind, payload_hash, complaint_id, response)
+                   VALUES (:k, :kind, :h, :id, CAST(:r AS jsonb))
+                   ON CONFLICT (key) DO NOTHING RETURNING key"""),
+        {"k": report.key, "kind": report.kind, "h": digest, "id": place.id, "r": json.dumps(response)},
+    ).first()
+    if claimed is None:  # stored before (or just now, by a concurrent retry that has committed)
+        replay = _existing(conn, report.key, digest)
+        if replay is None:  # pragma: no cover - the row that conflicted cannot vanish under us
+            raise DataError("Kunci pengiriman bentrok; kirim ulang / key conflict: please resend.")
+        return replay
     for photo in report.photos:
         store_photo(photo_root, photo)  # content-addressed: a rolled-back attempt leaves a reusable file
-    savepoint = conn.begin_nested()
-    try:
-        complaint_id, ticket = _insert(conn, report, units.kel, rw_code, rt_code, lon, lat, now, due, secret)
-        response = {
-            "ticket": ticket,
-            "status": "diterima",
-            "category": report.category,
-            "kelurahan_code": units.kel,
-            "rw_code": rw_code,
-            "rt_code": rt_code,
-            "created_at": now.isoformat(),
-            "sla_due": due.isoformat(),
-            "secret": secret,
-            "photos": len(report.photos),
-        }
+    ticket = _insert(
+        conn, place.id, response["ticket"], report, place.kel, rw_code, rt_code, lon, lat, now, due, secret
+    )
+    if ticket != response["ticket"]:  # a 40-bit ticket collided: keep the stored answer true
+        response["ticket"] = ticket
         conn.execute(
-            sa.text("""INSERT INTO submission (key, kind, payload_hash, complaint_id, response)
-                       VALUES (:k, :kind, :h, :id, CAST(:r AS jsonb))"""),
-            {
-                "k": report.key,
-                "kind": report.kind,
-                "h": digest,
-                "id": complaint_id,
-                "r": json.dumps(response),
-            },
+            sa.text("UPDATE submission SET response = CAST(:r AS jsonb) WHERE key = :k"),
+            {"r": json.dumps(response), "k": report.key},
         )
-        savepoint.commit()
-    except sa.exc.IntegrityError as exc:
-        savepoint.rollback()
-        if "submission" not in str(exc.orig):
-            raise
-        replay = _existing(conn, report.key, digest)  # a concurrent request with this key won
-        if replay is None:
-            raise
-        return replay
     return {**response, "replayed": False}
 
 
@@ -253,37 +249,49 @@ def _location(conn: Connection, report: Report) -> tuple[float, float]:
     return row.lon, row.lat
 
 
-def _insert(conn, report, kel, rw_code, rt_code, lon, lat, now, due, secret) -> tuple[int, str]:
-    for _ in range(5):  # 40-bit tickets: a collision is rare; retry instead of failing
-        ticket = new_ticket()
-        exists = conn.execute(sa.text("SELECT 1 FROM complaint WHERE ticket = :t"), {"t": ticket}).first()
-        if not exists:
+_PUBLIC_POINT = public_point_sql(
+    "p.g",
+    "cat.privacy",
+    "(cat.public AND NOT :confidential)",
+    "(SELECT ST_PointOnSurface(rt.geom) FROM rt WHERE rt.code = :rt)",
+)
+
+
+def _insert(conn, complaint_id, ticket, report, kel, rw_code, rt_code, lon, lat, now, due, secret) -> str:
+    """Write the complaint (one row write, public point included) and what belongs to it."""
+    params = {
+        "id": complaint_id,
+        "cat": report.category,
+        "descr": report.description,
+        "kel": kel,
+        "rw": rw_code,
+        "rt": rt_code,
+        "now": now,
+        "due": due,
+        "source": report.source,
+        "confidential": report.anonymity == "rahasia",
+        "secret": hash_secret(secret),
+        "lon": lon,
+        "lat": lat,
+    }
+    for _ in range(8):  # 40-bit tickets: a collision is rare; draw again instead of failing
+        inserted = conn.execute(
+            sa.text(f"""
+            INSERT INTO complaint (id, ticket, category, description, status, kelurahan_code, rw_code,
+                                   rt_code, created_at, updated_at, sla_due, source, source_id, confidential,
+                                   secret_hash, geom, geom_public)
+            SELECT :id, :ticket, :cat, :descr, 'diterima', :kel, :rw, :rt, :now, :now, :due, :source, :ticket,
+                   :confidential, :secret, p.g, {_PUBLIC_POINT}
+            FROM complaint_category cat, (SELECT ST_SetSRID(ST_MakePoint(:lon, :lat), 4326) AS g) p
+            WHERE cat.code = :cat
+            ON CONFLICT (ticket) DO NOTHING RETURNING id"""),
+            {**params, "ticket": ticket},
+        ).first()
+        if inserted is not None:
             break
-    complaint_id = conn.execute(
-        sa.text("""
-        INSERT INTO complaint (ticket, category, description, status, kelurahan_code, rw_code, rt_code,
-                               created_at, updated_at, sla_due, source, source_id, confidential,
-                               secret_hash, geom)
-        VALUES (:ticket, :cat, :descr, 'diterima', :kel, :rw, :rt, :now, :now, :due, :source, :ticket,
-                :confidential, :secret, ST_SetSRID(ST_MakePoint(:lon, :lat), 4326))
-        RETURNING id"""),
-        {
-            "ticket": ticket,
-            "cat": report.category,
-            "descr": report.description,
-            "kel": kel,
-            "rw": rw_code,
-            "rt": rt_code,
-            "now": now,
-            "due": due,
-            "source": report.source,
-            "confidential": report.anonymity == "rahasia",
-            "secret": hash_secret(secret),
-            "lon": lon,
-            "lat": lat,
-        },
-    ).scalar_one()
-    refresh_public_points(conn, [complaint_id])
+        ticket = new_ticket()
+    else:  # pragma: no cover - 8 collisions in a row mean the ticket space is exhausted
+        raise DataError("Tidak dapat membuat kode tiket; coba lagi / could not allocate a ticket.")
     reporter_id = None
     if report.name or report.contact or report.anonymity == "rahasia":
         phone = report.contact if report.contact and _PHONE.match(report.contact) else None
@@ -304,21 +312,24 @@ def _insert(conn, report, kel, rw_code, rt_code, lon, lat, now, due, secret) -> 
                    VALUES (:id, 'status', 'diterima', :note, true, :now)"""),
         {"id": complaint_id, "note": "Laporan diterima / report received", "now": now},
     )
-    for photo in report.photos:
+    if report.photos:
         conn.execute(
             sa.text("""INSERT INTO complaint_photo (complaint_id, stage, file, media_type, width, height,
                                                     bytes, public, created_at)
                        VALUES (:id, 'sebelum', :file, :mt, :w, :h, :b, :public, :now)"""),
-            {
-                "id": complaint_id,
-                "file": photo.file,
-                "mt": photo.media_type,
-                "w": photo.width,
-                "h": photo.height,
-                "b": len(photo.data),
-                "public": report.anonymity != "rahasia",
-                "now": now,
-            },
+            [
+                {
+                    "id": complaint_id,
+                    "file": photo.file,
+                    "mt": photo.media_type,
+                    "w": photo.width,
+                    "h": photo.height,
+                    "b": len(photo.data),
+                    "public": report.anonymity != "rahasia",
+                    "now": now,
+                }
+                for photo in report.photos
+            ],
         )
     if reporter_id is not None and report.contact:
         conn.execute(
@@ -326,7 +337,7 @@ def _insert(conn, report, kel, rw_code, rt_code, lon, lat, now, due, secret) -> 
                        VALUES (:id, :rid, 'diterima', CAST(:p AS jsonb))"""),
             {"id": complaint_id, "rid": reporter_id, "p": json.dumps({"ticket": ticket, "secret": secret})},
         )
-    return complaint_id, ticket
+    return ticket
 
 
 def support(conn: Connection, ticket: str, key: str) -> dict:

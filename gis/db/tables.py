@@ -375,6 +375,8 @@ layer_version = sa.Table(
     "layer_version",
     metadata,
     sa.Column("layer", sa.Text, primary_key=True),
+    # one row per (layer, backend pid % 16): writers do not queue on one lock; version = sum
+    sa.Column("shard", sa.SmallInteger, primary_key=True, server_default="0"),
     sa.Column("version", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
@@ -399,7 +401,11 @@ submission = sa.Table(
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("payload_hash", sa.Text, nullable=False),
     sa.Column(
-        "complaint_id", sa.BigInteger, sa.ForeignKey("complaint.id", ondelete="CASCADE"), nullable=False
+        "complaint_id",
+        sa.BigInteger,
+        # checked at commit: the key is claimed before the complaint it names is written
+        sa.ForeignKey("complaint.id", ondelete="CASCADE", deferrable=True, initially="DEFERRED"),
+        nullable=False,
     ),
     sa.Column("response", JSONB, nullable=False),
     _created(),

@@ -57,7 +57,15 @@ def check_tile(layer: str, z: int, x: int, y: int) -> None:
 def layer_versions(conn: Connection) -> dict[str, str]:
     """A change token per tiled layer: the change counters of the tables it depends on, and the
     time of the latest change (so tokens do not repeat when a database is rebuilt)."""
-    rows = {r.layer: r for r in conn.execute(sa.text("SELECT layer, version, changed_at FROM layer_version"))}
+    rows = {
+        r.layer: r
+        for r in conn.execute(
+            sa.text(
+                "SELECT layer, sum(version) AS version, max(changed_at) AS changed_at FROM layer_version "
+                "GROUP BY layer"
+            )
+        )
+    }
     tokens = {}
     for name, tables in _DEPENDS.items():
         found = [rows[t] for t in tables if t in rows]
