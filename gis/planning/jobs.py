@@ -110,6 +110,7 @@ def _facilities(conn: Connection, std: Standard, demand: _Demand, margin: float)
         ),
         conn,
         geom_col="geom",
+        crs=4326,
         params={"cats": list(std.facility_categories), "x0": x0, "y0": y0, "x1": x1, "y1": y1},
     ).rename_geometry("geometry")
     xy = shapely.get_coordinates(rows.geometry.to_crs(demand.epsg).values)
@@ -226,6 +227,7 @@ def _units(conn: Connection, level: str, kelurahan) -> gpd.GeoDataFrame:
         sa.text(f"SELECT code, name, {key} AS kelurahan_code, geom FROM {table} {where} ORDER BY code"),
         conn,
         geom_col="geom",
+        crs=4326,
         params={"kel": list(kelurahan or [])},
     ).rename_geometry("geometry")
 
@@ -247,6 +249,7 @@ def run_deficit(
         sa.text("SELECT id, geom FROM facility WHERE category = ANY(:cats)"),
         conn,
         geom_col="geom",
+        crs=4326,
         params={"cats": list(std.facility_categories)},
     ).rename_geometry("geometry")
     joined = gpd.sjoin(fac, units[["code", "geometry"]], predicate="within")

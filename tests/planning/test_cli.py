@@ -38,3 +38,19 @@ def test_planning_commands_write_their_layers(runner, tmp_path, monkeypatch, dat
     assert bad.exit_code != 0 and "kapal_selam" in bad.output
     bad = runner.invoke(cli, ["analyze", "evidence", "--out", str(tmp_path / "x.pdf")])
     assert bad.exit_code != 0 and ".csv or .xlsx" in bad.output
+
+
+def test_a_type_with_no_facilities_at_all_reports_nothing_covered(conn):
+    """Regression: an empty facility query came back without a CRS and the job crashed."""
+    import sqlalchemy as sa
+
+    from gis.planning.jobs import PlanningParams, run_coverage
+    from gis.planning.standards import default_table
+
+    std = default_table().standard_for(None, "puskesmas")
+    conn.execute(
+        sa.text("DELETE FROM facility WHERE category = ANY(:c)"), {"c": list(std.facility_categories)}
+    )
+    run_id, frame = run_coverage(conn, PlanningParams(facility_type="puskesmas", kelurahan=[KEL]))
+    inputs = conn.execute(sa.text("SELECT inputs FROM analysis_run WHERE id = :i"), {"i": run_id}).scalar()
+    assert inputs["facilities"] == 0 and len(frame) > 0
