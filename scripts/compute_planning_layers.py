@@ -7,7 +7,8 @@ evidence table per RW for Musrenbang as CSV and XLSX under var/reports/bukti/. E
 as an analysis_run and appears in the planners' layer catalogue.
 
 Cron example (03:00 on the first of each month):
-    0 3 1 * *  cd /srv/sigkel && .venv/bin/python scripts/compute_planning_layers.py >> var/log/planning.log 2>&1
+    0 3 1 * *  cd /srv/sigkel && .venv/bin/python scripts/compute_planning_layers.py \
+        >> var/log/planning.log 2>&1
 """
 
 import argparse

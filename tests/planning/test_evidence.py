@@ -31,7 +31,8 @@ def test_one_row_per_rw_with_population_and_complaint_rates(conn, table):
     )
     complaints = dict(
         conn.execute(
-            sa.text("""SELECT c.rw_code, count(*) FROM complaint c JOIN complaint_category k ON k.code = c.category
+            sa.text("""SELECT c.rw_code, count(*) FROM complaint c
+                       JOIN complaint_category k ON k.code = c.category
                        WHERE k.public AND c.duplicate_of IS NULL AND c.created_at >= :a AND c.created_at < :b
                        GROUP BY c.rw_code"""),
             {"a": NOW - dt.timedelta(days=365), "b": NOW},
