@@ -32,7 +32,7 @@ def ticket_public(conn: Connection, ticket: str) -> dict:
         conn.execute(
             sa.text("""
         SELECT c.id, c.ticket, c.category, cat.name_id, cat.name_en, c.status, c.status_reason,
-               c.created_at, c.updated_at, c.sla_due, c.resolved_at, c.supporters, c.reopened_count,
+               c.created_at, c.updated_at, c.sla_due, c.resolved_at, c.supporters, c.reopened_count, c.rating,
                (cat.public AND NOT c.confidential) AS shown, c.rw_code, rw.name AS rw_name,
                k.name AS kelurahan, d.ticket AS merged_into,
                ST_X(c.geom_public) AS lon, ST_Y(c.geom_public) AS lat

@@ -32,6 +32,7 @@ __all__ = [
     "dispute",
     "merge",
     "add_note",
+    "rate",
     "STATUS_LABELS",
 ]
 
@@ -287,3 +288,25 @@ def merge(conn: Connection, duplicate_id: int, target_id: int, user_id: int) -> 
     _event(conn, target_id, "merge", user_id, note=f"Tiket {dup.ticket} digabung ke sini / merged in")
     _notify(conn, duplicate_id, "merged", {"ticket": dup.ticket, "into": target.ticket})
     return {"ticket": dup.ticket, "merged_into": target.ticket}
+
+
+def rate(conn: Connection, ticket: str, secret: str, rating: int | str) -> dict:
+    """The reporter rates (1-5) how a closed complaint was handled; a later rating replaces it."""
+    try:
+        value = int(str(rating).strip())
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 5:
+        raise DataError("Nilai harus 1 sampai 5 / the rating must be 1 to 5.")
+    cid = conn.execute(sa.text("SELECT id FROM complaint WHERE ticket = :t"), {"t": ticket}).scalar()
+    if cid is None:
+        raise NotFound(f"Tiket {ticket!r} tidak ditemukan / no such ticket.")
+    row = _lock(conn, cid)
+    if not row.secret_hash or hash_secret(secret or "") != row.secret_hash:
+        raise DataError("Kode rahasia salah / the secret code does not match this ticket.")
+    if row.status not in FINAL:
+        raise Conflict("Penilaian dibuka setelah laporan ditutup / rate once the complaint is closed.")
+    conn.execute(
+        sa.text("UPDATE complaint SET rating = :r, rated_at = now() WHERE id = :i"), {"r": value, "i": cid}
+    )
+    return {"ticket": ticket, "rating": value}

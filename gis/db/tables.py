@@ -260,6 +260,9 @@ complaint = sa.Table(
     sa.Column("reopened_count", sa.SmallInteger, nullable=False, server_default="0"),
     # hash of the secret code given to the reporter once, which lets them dispute a closure
     sa.Column("secret_hash", sa.Text),
+    # the reporter's rating (1-5) of how a closed complaint was handled
+    sa.Column("rating", sa.SmallInteger),
+    sa.Column("rated_at", sa.DateTime(timezone=True)),
     _geom("POINT"),  # exact location: private
     sa.Column("geom_public", Geometry("POINT", srid=4326, spatial_index=False)),
     sa.UniqueConstraint("source", "source_id"),
@@ -270,6 +273,7 @@ complaint = sa.Table(
     sa.CheckConstraint("duplicate_of IS NULL OR duplicate_of <> id", name="not_own_duplicate"),
     sa.CheckConstraint("resolved_at IS NULL OR resolved_at >= created_at", name="resolved_after"),
     sa.CheckConstraint("length(btrim(description)) > 0", name="description_not_blank"),
+    sa.CheckConstraint("rating IS NULL OR rating BETWEEN 1 AND 5", name="rating_range"),
     _valid_geom(),
     _gist("complaint"),
     _gist("complaint", "geom_public"),

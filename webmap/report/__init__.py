@@ -176,6 +176,16 @@ def dispute(ticket: str):
     return redirect(url_for("report.ticket_page", ticket=answer["ticket"]), 303)
 
 
+@bp.post("/tiket/<ticket>/nilai")
+def rate(ticket: str):
+    answer = workflow.rate(
+        get_conn(), ticket.upper(), request.form.get("kode_rahasia", ""), request.form.get("nilai", "")
+    )
+    if request.accept_mimetypes.best == "application/json":
+        return jsonify(answer)
+    return redirect(url_for("report.ticket_page", ticket=answer["ticket"]), 303)
+
+
 @bp.get("/foto/<file>")
 def photo(file: str):
     row = views.public_photo(get_conn(), file)
