@@ -23,6 +23,7 @@ COMMANDS = {
     "users",
     "apikey",
     "outbox",
+    "report",
 }
 DB_COMMANDS = {"start", "stop", "status", "upgrade", "downgrade", "current"}
 

@@ -673,6 +673,32 @@ def analyze_evidence(kelurahan, year, months, types, out):
     click.echo(f"Wrote {len(table)} RW to {out} (population year {table.attrs['year']}).")
 
 
+# -- sigkel report --------------------------------------------------------------------------------
+
+
+@cli.command("report", with_appcontext=False)
+@click.option("--kelurahan", help="Kelurahan code (default: every kelurahan together).")
+@click.option("--period", required=True, help="2026, 2026-Q3 or 2026-09.")
+@click.option("--format", "fmt", type=click.Choice(["html", "pdf"]), default="pdf", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--no-hotspots", is_flag=True, help="Leave out the period's hot spot analysis.")
+def report_command(kelurahan, period, fmt, out, no_hotspots):
+    """Write the evaluation report of a period (KPIs, charts, map), in Bahasa Indonesia."""
+    from gis.reports import build_report, render_html, to_pdf
+
+    with _database(_settings(), announce=False) as (engine, _), engine.begin() as conn:
+        data = build_report(conn, kelurahan, period, hotspots=not no_hotspots)
+    document = render_html(data)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "html":
+        out.write_text(document, encoding="utf-8")
+    else:
+        to_pdf(document, out)
+    o = data["overall"]
+    sla = "–" if o["sla_compliance"] is None else f"{100 * o['sla_compliance']:.1f}%"
+    click.echo(f"{data['name']} {data['period'].label}: {o['received']} complaints, SLA {sla}. Wrote {out}")
+
+
 # -- sigkel users ---------------------------------------------------------------------------------
 
 
