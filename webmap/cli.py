@@ -683,7 +683,7 @@ def analyze_evidence(kelurahan, year, months, types, out):
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @click.option("--no-hotspots", is_flag=True, help="Leave out the period's hot spot analysis.")
 def report_command(kelurahan, period, fmt, out, no_hotspots):
-    """Write the evaluation report of a period (KPIs, charts, map), in Bahasa Indonesia."""
+    """Write the evaluation report of a period (HTML or PDF)."""
     from gis.reports import build_report, render_html, to_pdf
 
     with _database(_settings(), announce=False) as (engine, _), engine.begin() as conn:
