@@ -53,6 +53,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         compress,
         db,
         errors,
+        evaluation,
         i18n,
         open311,
         planner,
@@ -76,6 +77,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         planner,
         api,
         open311,
+        evaluation,
     ):
         module.init_app(app)
     return app
