@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         evaluation,
         i18n,
         open311,
+        opendata,
         planner,
         public,
         report,
@@ -78,6 +79,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         api,
         open311,
         evaluation,
+        opendata,
     ):
         module.init_app(app)
     return app
