@@ -178,6 +178,8 @@ def login(
     """
     username = (username or "").strip().lower()[:64]
     window = dt.timedelta(minutes=window_minutes)
+    # one login attempt per account at a time: concurrent guesses cannot all pass the count below
+    conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('login:' || :u))"), {"u": username})
     counts = conn.execute(
         sa.text("""
             WITH last_ok AS (SELECT coalesce(max(at), '-infinity') AS ok_at FROM login_attempt

@@ -82,4 +82,10 @@ def create_app(test_config: dict | None = None) -> Flask:
         opendata,
     ):
         module.init_app(app)
+    if settings.proxies:  # behind nginx: the client's address and scheme come from X-Forwarded-*
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=settings.proxies, x_proto=settings.proxies, x_host=settings.proxies
+        )
     return app

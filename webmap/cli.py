@@ -791,8 +791,8 @@ def outbox_send(limit, smtp):
 
     settings = _settings()
     sender = SmtpSender(smtp) if smtp else LogSender(settings.var_dir / "outbox" / "messages.jsonl")
-    with _database(settings, announce=False) as (engine, _), engine.begin() as conn:
-        counts = deliver_pending(conn, sender, limit)
+    with _database(settings, announce=False) as (engine, _), engine.connect() as conn:
+        counts = deliver_pending(conn, sender, limit, commit=conn.commit)
     click.echo(
         f"sent {counts['sent']}, failed {counts['failed']} (retried next run), skipped {counts['skipped']}"
     )

@@ -55,6 +55,13 @@ def _http_error(exc: HTTPException):
 
 def _unexpected(exc: Exception):
     from flask import current_app
+    from sqlalchemy.exc import DataError as DatabaseDataError
+
+    if isinstance(exc, DatabaseDataError):  # e.g. a NUL byte or an out-of-range number in some field
+        current_app.logger.info("Refused data on %s: %s", request.path, exc.orig)
+        return _respond(
+            422, "invalid-data", "Data tidak dapat disimpan: periksa isian Anda / the data is not valid."
+        )
 
     current_app.logger.exception("Unhandled error on %s", request.path)
     return _respond(

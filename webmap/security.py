@@ -21,7 +21,7 @@ from flask import Flask, current_app, g, redirect, request, session, url_for
 from markupsafe import Markup
 
 from gis import auth
-from gis.errors import Forbidden, NotAuthenticated
+from gis.errors import DataError, Forbidden, NotAuthenticated
 from webmap.db import get_conn
 
 __all__ = ["init_app", "current_user", "login_required", "check_csrf", "csrf_token", "SESSION_COOKIE"]
@@ -126,7 +126,30 @@ def _headers(response):
     return response
 
 
+def _refuse_control_characters():
+    """NUL and other C0 controls (except tab and newlines) never belong in a form, a query or a path:
+    PostgreSQL refuses NUL in text, so they would otherwise surface as a 500 and a stuck offline queue."""
+    bad = _CONTROL.search
+    if bad(request.path):
+        raise DataError("Alamat mengandung karakter kendali / the URL contains a control character.")
+    for where, values in (
+        ("query", request.args),
+        ("form", request.form if request.mimetype in _FORMS else {}),
+    ):
+        for key, value in values.items(multi=True) if values else ():
+            if bad(key) or bad(value):
+                raise DataError(
+                    f"Isian {key[:40]!r} mengandung karakter kendali (mis. NUL); hapus lalu kirim ulang / "
+                    f"the {where} field contains a control character: remove it and send again."
+                )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_control_characters)
     app.config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.jinja_env.globals["csp_nonce"] = csp_nonce

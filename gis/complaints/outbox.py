@@ -84,44 +84,54 @@ class SmtpSender:
             smtp.send_message(message)
 
 
-def deliver_pending(conn: Connection, sender, limit: int = 100, max_attempts: int = 5) -> dict:
-    """Send up to ``limit`` pending messages; returns counts of sent, failed and skipped."""
-    rows = conn.execute(
-        sa.text("""SELECT o.id, o.template, o.payload, r.phone, r.email
-                   FROM notification_outbox o LEFT JOIN reporter r ON r.id = o.reporter_id
-                   WHERE o.sent_at IS NULL AND o.attempts < :max
-                   ORDER BY o.created_at LIMIT :limit FOR UPDATE OF o SKIP LOCKED"""),
-        {"max": max_attempts, "limit": limit},
-    ).all()
+def deliver_pending(conn: Connection, sender, limit: int = 100, max_attempts: int = 5, commit=None) -> dict:
+    """Send up to ``limit`` pending messages; returns counts of sent, failed and skipped.
+
+    Each message is claimed, sent and marked on its own: pass ``commit`` (e.g. ``conn.commit``) so that
+    a crash mid-batch re-sends at most the one message in flight, not every message already sent.
+    """
     counts = {"sent": 0, "failed": 0, "skipped": 0}
-    for row in rows:
-        to, channel = (row.email, "email") if row.email else (row.phone, "sms")
-        if not to:  # reporter anonymised or removed since: nothing to send, ever
-            conn.execute(
-                sa.text(
-                    "UPDATE notification_outbox SET sent_at = now(), last_error = 'no contact' WHERE id = :i"
-                ),
-                {"i": row.id},
-            )
-            counts["skipped"] += 1
-            continue
-        try:
-            sender.send(to, channel, message_text(row.template, row.payload))
-        except Exception as exc:  # noqa: BLE001 - any delivery failure is recorded and retried later
-            conn.execute(
-                sa.text(
-                    "UPDATE notification_outbox SET attempts = attempts + 1, last_error = :e WHERE id = :i"
-                ),
-                {"e": str(exc)[:500], "i": row.id},
-            )
-            counts["failed"] += 1
-        else:
-            conn.execute(
-                sa.text(
-                    "UPDATE notification_outbox SET attempts = attempts + 1, sent_at = now(), "
-                    "last_error = NULL WHERE id = :i"
-                ),
-                {"i": row.id},
-            )
-            counts["sent"] += 1
+    seen: list[int] = []  # a failed message is retried on the next run, not again in this one
+    for _ in range(limit):
+        row = conn.execute(
+            sa.text("""SELECT o.id, o.template, o.payload, r.phone, r.email
+                       FROM notification_outbox o LEFT JOIN reporter r ON r.id = o.reporter_id
+                       WHERE o.sent_at IS NULL AND o.attempts < :max AND NOT (o.id = ANY(:seen))
+                       ORDER BY o.created_at, o.id LIMIT 1 FOR UPDATE OF o SKIP LOCKED"""),
+            {"max": max_attempts, "seen": seen},
+        ).first()
+        if row is None:
+            break
+        seen.append(row.id)
+        counts[_deliver_one(conn, sender, row)] += 1
+        if commit is not None:
+            commit()
     return counts
+
+
+def _deliver_one(conn: Connection, sender, row) -> str:
+    to, channel = (row.email, "email") if row.email else (row.phone, "sms")
+    if not to:  # reporter anonymised or removed since: nothing to send, ever
+        conn.execute(
+            sa.text(
+                "UPDATE notification_outbox SET sent_at = now(), last_error = 'no contact' WHERE id = :i"
+            ),
+            {"i": row.id},
+        )
+        return "skipped"
+    try:
+        sender.send(to, channel, message_text(row.template, row.payload))
+    except Exception as exc:  # noqa: BLE001 - any delivery failure is recorded and retried later
+        conn.execute(
+            sa.text("UPDATE notification_outbox SET attempts = attempts + 1, last_error = :e WHERE id = :i"),
+            {"e": str(exc)[:500], "i": row.id},
+        )
+        return "failed"
+    conn.execute(
+        sa.text(
+            "UPDATE notification_outbox SET attempts = attempts + 1, sent_at = now(), last_error = NULL "
+            "WHERE id = :i"
+        ),
+        {"i": row.id},
+    )
+    return "sent"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,8 @@ MAX_SIDE = 2048
 MAX_PIXELS = 50_000_000  # a 50-megapixel phone camera; 30k x 30k is refused before decoding
 MAX_BYTES = 20 * 1024 * 1024
 _FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+# phones write JPEGs with an MPF segment (multi-picture); Pillow names those MPO: a JPEG all the same
+_ALIASES = {"MPO": "JPEG"}
 _ALLOWED_NAMES = "JPEG, PNG atau WebP"
 
 
@@ -82,7 +85,10 @@ def process_photo(raw: bytes, name: str | None = None, max_side: int = MAX_SIDE)
                 "image too large.",
                 name,
             )
-        media_type, ext = _FORMATS[image.format]
+        kind = _ALIASES.get(image.format, image.format)
+        if kind not in _FORMATS:
+            raise _refuse(f"format {image.format} tidak diterima; kirim {_ALLOWED_NAMES}.", name)
+        media_type, ext = _FORMATS[kind]
         gps = _exif_gps(image)
         try:
             image.load()
@@ -165,10 +171,15 @@ def store_photo(root: str | Path, photo: Photo) -> Path:
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    with open(tmp, "wb") as handle:
-        handle.write(photo.data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")  # one per writer: threads never collide
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(photo.data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path

@@ -8,6 +8,7 @@ scope every query by the user's kelurahan codes. Reading a reporter's identity i
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -41,8 +42,11 @@ class QueueFilter:
             raw = (args.get(name) or "").strip()
             if not raw:
                 return None
-            if not raw.isdigit():
-                raise DataError(f"{name} harus bilangan bulat / must be a whole number, got {raw[:20]!r}.")
+            if not re.fullmatch(r"[0-9]{1,6}", raw):
+                raise DataError(
+                    f"{name} harus bilangan bulat 0–999999 / must be a whole number up to 999999, "
+                    f"got {raw[:20]!r}."
+                )
             return int(raw)
 
         statuses = [s for s in args.getlist("status") if s] or None

@@ -101,6 +101,8 @@ def _clean(report: Report) -> Report:
     problems = []
     if not KEY_PATTERN.match(report.key or ""):
         problems.append("kunci (idempotency key) must be 8–128 characters of A–Z, a–z, 0–9, _ . : -")
+    elif report.key.startswith("o311:") and report.kind != "open311":
+        problems.append("kunci: the prefix o311: is reserved for Open311 clients")
     report.category = (report.category or "").strip()
     report.description = (report.description or "").strip()
     if not report.category:
@@ -168,6 +170,11 @@ def submit_report(
     """
     report = _clean(report)
     digest = payload_hash(report)
+    # a retry is answered from what was stored, before any check against reference data that may have
+    # changed since (a moved boundary must not turn an acknowledged report into a refused one)
+    replay = _existing(conn, report.key, digest)
+    if replay is not None:
+        return replay
     lon, lat = _location(conn, report)
     place = conn.execute(
         sa.text("""

@@ -27,18 +27,24 @@ def complaint_categories(conn: Connection, public_only: bool = False) -> list[di
 
 
 def ticket_public(conn: Connection, ticket: str) -> dict:
-    """A ticket as anyone holding its code may see it: status, history, public notes, photos."""
+    """A ticket as anyone holding its code may see it: status, history, public notes, photos.
+
+    For a confidential (*rahasia*) complaint or a non-public category: the status and its dates only.
+    Disputes appear as events without the reporter's words.
+    """
     row = (
         conn.execute(
             sa.text("""
         SELECT c.id, c.ticket, c.category, cat.name_id, cat.name_en, c.status, c.status_reason,
                c.created_at, c.updated_at, c.sla_due, c.resolved_at, c.supporters, c.reopened_count, c.rating,
                (cat.public AND NOT c.confidential) AS shown, c.rw_code, rw.name AS rw_name,
-               k.name AS kelurahan, d.ticket AS merged_into,
+               k.name AS kelurahan,
+               CASE WHEN dcat.public AND NOT d.confidential THEN d.ticket END AS merged_into,
                ST_X(c.geom_public) AS lon, ST_Y(c.geom_public) AS lat
         FROM complaint c JOIN complaint_category cat ON cat.code = c.category
         LEFT JOIN rw ON rw.code = c.rw_code LEFT JOIN kelurahan k ON k.code = c.kelurahan_code
         LEFT JOIN complaint d ON d.id = c.duplicate_of
+        LEFT JOIN complaint_category dcat ON dcat.code = d.category
         WHERE c.ticket = :t"""),
             {"t": (ticket or "").strip().upper()[:40]},
         )
@@ -49,8 +55,8 @@ def ticket_public(conn: Connection, ticket: str) -> dict:
         raise NotFound(f"Tiket {ticket!r} tidak ditemukan / no such ticket.", hint="Periksa kode tiket Anda.")
     events = conn.execute(
         sa.text("""SELECT kind, status_from, status_to, CASE WHEN public THEN note END AS note, created_at
-                   FROM complaint_event WHERE complaint_id = :i AND kind IN ('status', 'dispute', 'merge')
-                      OR (complaint_id = :i AND kind = 'note' AND public)
+                   FROM complaint_event WHERE complaint_id = :i
+                     AND (kind IN ('status', 'dispute', 'merge') OR (kind = 'note' AND public))
                    ORDER BY created_at, id"""),
         {"i": row["id"]},
     ).mappings()
@@ -61,11 +67,12 @@ def ticket_public(conn: Connection, ticket: str) -> dict:
     ).mappings()
     out = {k: v for k, v in dict(row).items() if k != "id"}
     shown = out.pop("shown")
-    if not shown:  # rahasia or a sensitive category: status only
-        for key in ("lon", "lat", "rw_code", "rw_name"):
-            out[key] = None
     out["confidential"] = not shown
     out["events"] = [dict(e) for e in events]
+    if not shown:  # rahasia or a sensitive category: status and dates only, no words, no place
+        for key in ("lon", "lat", "rw_code", "rw_name", "status_reason", "merged_into"):
+            out[key] = None
+        out["events"] = [{**e, "note": None} for e in out["events"] if e["kind"] in ("status", "dispute")]
     out["photos"] = [dict(p) for p in photos] if shown else []
     return out
 

@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from gis.complaints.photos import Photo, store_photo
 from gis.complaints.submit import hash_secret
+from gis.crs import check_lonlat
 from gis.errors import Conflict, DataError, NotFound
 
 __all__ = [
@@ -103,6 +105,7 @@ def change_status(
     reason: str | None = None,
     note: str | None = None,
     proof_distance_m: float = 100.0,
+    public_note: bool = False,
 ) -> dict:
     """Move a complaint to ``to`` if the workflow allows it; returns the new state.
 
@@ -145,7 +148,10 @@ def change_status(
                    WHERE id = :i"""),
         {"to": to, "reason": reason, "now": now, "i": complaint_id},
     )
-    _event(conn, complaint_id, "status", user_id, row.status, to, reason or note)
+    # the reason of a rejection is public (the reporter must learn why); a note only if staff say so
+    _event(conn, complaint_id, "status", user_id, row.status, to, reason)
+    if note:
+        _event(conn, complaint_id, "note", user_id, note=note[:4000], public=public_note)
     _notify(conn, complaint_id, f"status_{to}", {"ticket": row.ticket, "status": to, "reason": reason})
     return {"ticket": row.ticket, "status": to, "previous": row.status, "at": now.isoformat()}
 
@@ -172,6 +178,9 @@ def add_after_photo(
             f"complaints in progress (this one is {row.status})."
         )
     if device_lon is not None and device_lat is not None:
+        if not (math.isfinite(device_lon) and math.isfinite(device_lat)):
+            raise DataError("Lokasi perangkat tidak sah / the device location is not a finite number.")
+        check_lonlat(device_lon, device_lat, "lokasi perangkat")
         lon, lat, source = device_lon, device_lat, "perangkat"
     elif photo.gps is not None:
         (lon, lat), source = photo.gps, "exif"
@@ -251,7 +260,8 @@ def dispute(conn: Connection, ticket: str, secret: str, reason: str, dispute_day
                        reopened_count = reopened_count + 1, updated_at = :now WHERE id = :i"""),
         {"now": now, "i": cid},
     )
-    _event(conn, cid, "dispute", None, "selesai", "ditindaklanjuti", reason[:4000])
+    # the reporter's own words may name them: staff see them, the public ticket page does not
+    _event(conn, cid, "dispute", None, "selesai", "ditindaklanjuti", reason[:4000], public=False)
     return {"ticket": ticket, "status": "ditindaklanjuti", "reopened": True}
 
 
@@ -270,6 +280,11 @@ def merge(conn: Connection, duplicate_id: int, target_id: int, user_id: int) -> 
         raise Conflict(f"Tiket {dup.ticket} sudah digabung sebelumnya / already merged.")
     if dup.status in FINAL:
         raise Conflict(f"Tiket {dup.ticket} sudah ditutup ({dup.status}) / already closed.")
+    if target.status in FINAL:
+        raise Conflict(
+            f"Tiket {target.ticket} sudah ditutup ({target.status}); gabungkan ke laporan yang masih "
+            "terbuka / merge into an open complaint."
+        )
     now = dt.datetime.now(dt.UTC)
     reason = f"Laporan ganda, digabung ke tiket {target.ticket} / duplicate of {target.ticket}"
     supporters = conn.execute(
@@ -284,8 +299,19 @@ def merge(conn: Connection, duplicate_id: int, target_id: int, user_id: int) -> 
         sa.text("UPDATE complaint SET supporters = supporters + :n, updated_at = :now WHERE id = :t"),
         {"n": supporters + 1, "now": now, "t": target_id},
     )
+    # earlier duplicates of the duplicate now point at the surviving ticket: no chains
+    conn.execute(
+        sa.text("UPDATE complaint SET duplicate_of = :t WHERE duplicate_of = :d"),
+        {"t": target_id, "d": duplicate_id},
+    )
     _event(conn, duplicate_id, "merge", user_id, dup.status, "ditolak", reason)
-    _event(conn, target_id, "merge", user_id, note=f"Tiket {dup.ticket} digabung ke sini / merged in")
+    confidential = conn.execute(
+        sa.text("SELECT confidential FROM complaint WHERE id = :d"), {"d": duplicate_id}
+    ).scalar()
+    merged_note = "Laporan lain digabung ke sini / another report merged in"
+    if not confidential:  # a rahasia ticket's code is never named where the public can read it
+        merged_note = f"Tiket {dup.ticket} digabung ke sini / merged in"
+    _event(conn, target_id, "merge", user_id, note=merged_note)
     _notify(conn, duplicate_id, "merged", {"ticket": dup.ticket, "into": target.ticket})
     return {"ticket": dup.ticket, "merged_into": target.ticket}
 

@@ -74,14 +74,33 @@ def test_every_pair_of_statuses_is_allowed_only_if_listed(conn, new, staff, tmp_
 def test_changes_are_attributed_and_timed(conn, new, staff):
     cid, _ = new()
     workflow.change_status(conn, cid, "verifikasi", staff, note="Dicek petugas")
-    event = conn.execute(
+    events = conn.execute(
         sa.text(
-            "SELECT kind, status_from, status_to, user_id, note, created_at FROM complaint_event "
-            "WHERE complaint_id = :i ORDER BY id DESC LIMIT 1"
+            "SELECT kind, status_from, status_to, user_id, note, public FROM complaint_event "
+            "WHERE complaint_id = :i ORDER BY id DESC LIMIT 2"
         ),
         {"i": cid},
-    ).one()
-    assert event[:5] == ("status", "diterima", "verifikasi", staff, "Dicek petugas")
+    ).all()
+    # the status change is public; the staff note is private unless staff publish it
+    assert [tuple(e) for e in events] == [
+        ("note", None, None, staff, "Dicek petugas", False),
+        ("status", "diterima", "verifikasi", staff, None, True),
+    ]
+    workflow.change_status(
+        conn, cid, "ditolak", staff, reason="Lokasi di luar wilayah", note="x", public_note=True
+    )
+    shown = (
+        conn.execute(
+            sa.text(
+                "SELECT note FROM complaint_event WHERE complaint_id = :i AND public AND note IS NOT NULL "
+                "ORDER BY id"
+            ),
+            {"i": cid},
+        )
+        .scalars()
+        .all()
+    )
+    assert shown[-2:] == ["Lokasi di luar wilayah", "x"]
     first = conn.execute(
         sa.text("SELECT first_response_at FROM complaint WHERE id = :i"), {"i": cid}
     ).scalar()

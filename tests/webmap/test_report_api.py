@@ -155,3 +155,37 @@ def test_database_down_gives_503_with_retry_after(settings):
         "/api/laporan", data={"kategori": "x"}, headers={"Idempotency-Key": "k-" + uuid.uuid4().hex}
     )
     assert response.status_code == 503 and response.headers["Retry-After"]
+
+
+def test_control_characters_are_refused_with_422_not_500(client, point):
+    nul = _post(client, _form(point, uraian="jalan\x00rusak"), "k-" + uuid.uuid4().hex)
+    assert nul.status_code == 422 and "kendali" in nul.get_json()["message"]
+    assert client.get("/api/tiket/LP%00X").status_code == 422
+    assert client.get("/api/laporan.geojson?kategori=a%00b").status_code == 422
+    assert client.post("/open311/v2/requests.json", data={"api_key": "x\x00"}).status_code in (400, 422)
+    tab_and_newline = _post(client, _form(point, uraian="baris satu\nbaris\tdua"), "k-" + uuid.uuid4().hex)
+    assert tab_and_newline.status_code == 201
+
+
+def test_proxy_fix_is_configurable(settings, conn):
+    from dataclasses import replace
+
+    from webmap import create_app
+
+    def remote(proxies):
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "t",
+                "SIGKEL_CONNECTION": conn,
+                "SIGKEL_SETTINGS": replace(settings, proxies=proxies),
+            }
+        )
+        app.add_url_rule("/_ip", "ip", lambda: __import__("flask").request.remote_addr)
+        return (
+            app.test_client()
+            .get("/_ip", headers={"X-Forwarded-For": "36.72.1.2"}, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+            .get_data(as_text=True)
+        )
+
+    assert remote(0) == "127.0.0.1" and remote(1) == "36.72.1.2"

@@ -152,6 +152,8 @@ def test_queue_filters_and_sorting(client, users, kels):
     old = client.get("/petugas/api/antrian?umur=30&status=semua&limit=1000").get_json()
     assert old["total"] < client.get("/petugas/api/antrian?status=semua&limit=1000").get_json()["total"]
     assert client.get("/petugas/api/antrian?umur=abc").status_code == 422
+    for odd in ("umur=%C2%B2", "umur=99999999999", "offset=99999999999999999999"):
+        assert client.get(f"/petugas/api/antrian?{odd}").status_code == 422, odd
     assert client.get("/petugas/api/antrian?status=hilang").status_code == 422
 
 

@@ -5,6 +5,7 @@ the escalation list, sessions and users. Planners may log in but see none of thi
 from __future__ import annotations
 
 import datetime as dt
+import math
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
@@ -209,6 +210,7 @@ def change_status(complaint_id: int):
         reason=request.form.get("alasan"),
         note=request.form.get("catatan"),
         proof_distance_m=_settings().proof_distance_m,
+        public_note=request.form.get("catatan_publik") == "1",
     )
     return _back(complaint_id, answer)
 
@@ -230,8 +232,8 @@ def after_photo(complaint_id: int):
             value = float(raw)
         except ValueError:
             raise DataError(f"{name} harus angka / must be a number.") from None
-        if value != value:
-            raise DataError(f"{name} harus angka / must be a number.")
+        if not math.isfinite(value):
+            raise DataError(f"{name} harus angka terhingga / must be a finite number.")
         return value
 
     answer = workflow.add_after_photo(
