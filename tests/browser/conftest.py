@@ -90,8 +90,30 @@ def wait_until(page, expression: str, timeout: float = 15.0):
         page.wait_for_timeout(100)
 
 
+# Screenshots the user guide (docs/panduan) shows: every test run refreshes them, so the guide
+# shows the pages as they are.
+GUIDE = project_root() / "docs" / "panduan" / "img"
+GUIDE_SHOTS = {
+    "public-map-phone",
+    "report-form-phone",
+    "complaint-map",
+    "ticket-page",
+    "staff-login",
+    "staff-queue",
+    "staff-detail-closed",
+    "admin-sessions",
+    "evaluation-dashboard",
+    "open-data",
+    "planner-hotspots-side-by-side",
+    "planner-choropleth",
+}
+
+
 def screenshot(page, name: str) -> Path:
     ARTIFACTS.joinpath("screenshots").mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / "screenshots" / f"{name}.png"
     page.screenshot(path=str(path))
+    if name in GUIDE_SHOTS:
+        GUIDE.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, GUIDE / f"{name}.png")
     return path
