@@ -24,6 +24,8 @@ COMMANDS = {
     "apikey",
     "outbox",
     "report",
+    "backup",
+    "restore",
 }
 DB_COMMANDS = {"start", "stop", "status", "upgrade", "downgrade", "current"}
 

@@ -699,6 +699,40 @@ def report_command(kelurahan, period, fmt, out, no_hotspots):
     click.echo(f"{data['name']} {data['period'].label}: {o['received']} complaints, SLA {sla}. Wrote {out}")
 
 
+# -- sigkel backup / restore ---------------------------------------------------------------------
+
+
+@cli.command("backup", with_appcontext=False)
+@click.option(
+    "--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="A new, empty folder."
+)
+def backup_command(out):
+    """Back up the database and the stored photos, with checksums."""
+    from gis.backup import backup
+
+    settings = _settings()
+    with _database(settings, announce=False) as (engine, _):
+        manifest = backup(engine, settings.photo_path, out, settings.pg_bindir)
+    rows, photos = sum(manifest["tables"].values()), len(manifest["photos"])
+    click.echo(f"Backed up {len(manifest['tables'])} tables ({rows} rows) and {photos} photos to {out}")
+
+
+@cli.command("restore", with_appcontext=False)
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace a database that already holds tables.")
+def restore_command(folder, yes):
+    """Restore a backup folder (checksums verified first) into the configured database."""
+    from gis.backup import restore
+
+    settings = _settings()
+    with _database(settings, announce=False) as (engine, _):
+        manifest = restore(engine, settings.photo_path, folder, replace=yes, pg_bindir=settings.pg_bindir)
+    click.echo(
+        f"Restored {len(manifest['tables'])} tables and {len(manifest['photos'])} photos "
+        f"(schema {manifest['schema_revision']}, backup of {manifest['created_at']})."
+    )
+
+
 # -- sigkel users ---------------------------------------------------------------------------------
 
 
