@@ -55,6 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         errors,
         evaluation,
         i18n,
+        ogc,
         open311,
         opendata,
         planner,
@@ -80,6 +81,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         open311,
         evaluation,
         opendata,
+        ogc,
     ):
         module.init_app(app)
     if settings.proxies:  # behind nginx: the client's address and scheme come from X-Forwarded-*

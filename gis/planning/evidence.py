@@ -116,7 +116,8 @@ def evidence_table(
         if len(inside):
             located = conn.execute(
                 sa.text(
-                    "SELECT rw_code, count(*) FROM facility WHERE category = ANY(:c) AND rw_code IS NOT NULL "
+                    "SELECT rw_code, count(*) FROM facility WHERE public AND category = ANY(:c) "
+                    "AND rw_code IS NOT NULL "
                     "GROUP BY rw_code"
                 ),
                 {"c": list(std.facility_categories)},

@@ -106,7 +106,8 @@ def _facilities(conn: Connection, std: Standard, demand: _Demand, margin: float)
     rows = gpd.read_postgis(
         sa.text(
             "SELECT id, category, name, kelurahan_code, geom FROM facility "
-            "WHERE category = ANY(:cats) AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) ORDER BY id"
+            "WHERE public AND category = ANY(:cats) "
+            "AND geom && ST_MakeEnvelope(:x0, :y0, :x1, :y1, 4326) ORDER BY id"
         ),
         conn,
         geom_col="geom",
@@ -246,7 +247,7 @@ def run_deficit(
     units = _units(conn, params.level, params.kelurahan)
     persons = pop.groupby(key)["persons"].sum().reindex(units["code"]).fillna(0).to_numpy()
     fac = gpd.read_postgis(
-        sa.text("SELECT id, geom FROM facility WHERE category = ANY(:cats)"),
+        sa.text("SELECT id, geom FROM facility WHERE public AND category = ANY(:cats)"),
         conn,
         geom_col="geom",
         crs=4326,
