@@ -52,7 +52,9 @@ def test_coverage_shares_and_deficits_are_consistent(conn, table):
         assert (table[f"{ftype}_required"] == required).all()
         assert (table[f"{ftype}_gap"] == (required - table[f"{ftype}_existing"]).clip(lower=0)).all()
     existing = conn.execute(
-        sa.text("SELECT count(*) FROM facility WHERE public AND category = 'posyandu' AND rw_code IS NOT NULL")
+        sa.text(
+            "SELECT count(*) FROM facility WHERE public AND category = 'posyandu' AND rw_code IS NOT NULL"
+        )
     ).scalar()
     assert table["posyandu_existing"].sum() == existing
 
