@@ -721,7 +721,10 @@ def backup_command(out):
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--yes", is_flag=True, help="Replace a database that already holds tables.")
 def restore_command(folder, yes):
-    """Restore a backup folder (checksums verified first) into the configured database."""
+    """Restore a backup folder into the configured database.
+
+    The checksums are verified first; a database that holds tables needs --yes.
+    """
     from gis.backup import restore
 
     settings = _settings()
