@@ -286,6 +286,20 @@ def analyze_group():
     """Run an analysis and store its output layer."""
 
 
+_OUT_LAYER = click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the output layer (.geojson or .gpkg).",
+)
+
+
+def _apply(command, options):
+    """Decorate ``command`` with ``options`` in the order they are listed (as --help shows them)."""
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _analysis_options(command):
     options = [
         click.option(
@@ -297,15 +311,9 @@ def _analysis_options(command):
         ),
         click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), help="Last day (YYYY-MM-DD)."),
         click.option("--cell-size", default="auto", show_default=True, help="Cell size in metres, or auto."),
-        click.option(
-            "--out",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Also write the output layer (.geojson or .gpkg).",
-        ),
+        _OUT_LAYER,
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return _apply(command, options)
 
 
 def _metres(value: str, name: str) -> float | None:
@@ -557,15 +565,9 @@ def _planning_options(command):
             show_default=True,
             help="Grid cells of this many metres as demand, or none for RT/RW units.",
         ),
-        click.option(
-            "--out",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Also write the output layer (.geojson or .gpkg).",
-        ),
+        _OUT_LAYER,
     ]
-    for option in reversed(options):
-        command = option(command)
-    return command
+    return _apply(command, options)
 
 
 def _planning_params(kelurahan, facility_type, year, cell_size, **extra):

@@ -236,14 +236,21 @@ def add_note(conn: Connection, complaint_id: int, user_id: int, note: str, publi
     _event(conn, complaint_id, "note", user_id, note=note[:4000], public=public)
 
 
-def dispute(conn: Connection, ticket: str, secret: str, reason: str, dispute_days: int) -> dict:
-    """The reporter says a closed complaint is not fixed: reopen it (within ``dispute_days``)."""
+def _reporters_ticket(conn: Connection, ticket: str, secret: str):
+    """The locked complaint of ``ticket``, if ``secret`` is the code its reporter was given."""
     cid = conn.execute(sa.text("SELECT id FROM complaint WHERE ticket = :t"), {"t": ticket}).scalar()
     if cid is None:
         raise NotFound(f"Tiket {ticket!r} tidak ditemukan / no such ticket.")
     row = _lock(conn, cid)
     if not row.secret_hash or hash_secret(secret or "") != row.secret_hash:
         raise DataError("Kode rahasia salah / the secret code does not match this ticket.")
+    return row
+
+
+def dispute(conn: Connection, ticket: str, secret: str, reason: str, dispute_days: int) -> dict:
+    """The reporter says a closed complaint is not fixed: reopen it (within ``dispute_days``)."""
+    row = _reporters_ticket(conn, ticket, secret)
+    cid = row.id
     reason = (reason or "").strip()
     if not reason:
         raise DataError("Tuliskan alasan sanggahan / say why the problem is not fixed.")
@@ -324,12 +331,8 @@ def rate(conn: Connection, ticket: str, secret: str, rating: int | str) -> dict:
         value = 0
     if not 1 <= value <= 5:
         raise DataError("Nilai harus 1 sampai 5 / the rating must be 1 to 5.")
-    cid = conn.execute(sa.text("SELECT id FROM complaint WHERE ticket = :t"), {"t": ticket}).scalar()
-    if cid is None:
-        raise NotFound(f"Tiket {ticket!r} tidak ditemukan / no such ticket.")
-    row = _lock(conn, cid)
-    if not row.secret_hash or hash_secret(secret or "") != row.secret_hash:
-        raise DataError("Kode rahasia salah / the secret code does not match this ticket.")
+    row = _reporters_ticket(conn, ticket, secret)
+    cid = row.id
     if row.status not in FINAL:
         raise Conflict("Penilaian dibuka setelah laporan ditutup / rate once the complaint is closed.")
     conn.execute(
