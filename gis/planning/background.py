@@ -48,6 +48,7 @@ __all__ = [
     "adopt",
     "fail",
     "fail_stale",
+    "running_count",
     "status",
     "active_count",
     "wait",
@@ -246,6 +247,17 @@ def fail_stale(conn: Connection, stale_after: dt.timedelta = STALE_AFTER) -> int
         ),
         {"m": STALE, "age": f"{stale_after.total_seconds()} seconds"},
     ).rowcount
+
+
+def running_count(conn: Connection, stale_after: dt.timedelta = STALE_AFTER) -> int:
+    """Runs queued or running, by every process, that are not yet older than ``stale_after``."""
+    return conn.execute(
+        sa.text(
+            "SELECT count(*) FROM analysis_run WHERE status = 'running' "
+            "AND started_at > now() - CAST(:age AS interval)"
+        ),
+        {"age": f"{stale_after.total_seconds()} seconds"},
+    ).scalar_one()
 
 
 def status(conn: Connection, run_id: int, stale_after: dt.timedelta = STALE_AFTER) -> dict:
