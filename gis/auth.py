@@ -33,6 +33,7 @@ __all__ = [
     "logout",
     "revoke_sessions",
     "list_sessions",
+    "session_owner",
     "audit",
     "check_scope",
     "ROLES",
@@ -283,6 +284,19 @@ def list_sessions(conn: Connection, kelurahan: tuple[str, ...]) -> list[dict]:
         {"kel": list(kelurahan)},
     ).mappings()
     return [dict(r) for r in rows]
+
+
+def session_owner(conn: Connection, session_id: str, kelurahan: tuple[str, ...]) -> int:
+    """The user of a live or past session, if that user shares a kelurahan with the caller."""
+    owner = conn.execute(
+        sa.text("""SELECT s.user_id FROM user_session s WHERE s.id = :s AND EXISTS (
+                   SELECT 1 FROM app_user_kelurahan k
+                   WHERE k.user_id = s.user_id AND k.kelurahan_code = ANY(:k))"""),
+        {"s": session_id, "k": list(kelurahan)},
+    ).scalar()
+    if owner is None:
+        raise NotFound("Sesi tidak ditemukan / no such session.")
+    return owner
 
 
 def audit(

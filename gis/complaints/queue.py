@@ -19,7 +19,16 @@ from gis.complaints.sla import WorkCalendar
 from gis.db.public import nearest_facilities
 from gis.errors import DataError, NotFound
 
-__all__ = ["QueueFilter", "work_queue", "complaint_detail", "reporter_for", "escalations", "staff_photo"]
+__all__ = [
+    "QueueFilter",
+    "work_queue",
+    "complaint_detail",
+    "reporter_for",
+    "escalations",
+    "staff_photo",
+    "rw_choices",
+    "ticket_in_scope",
+]
 
 OPEN = ("diterima", "verifikasi", "ditindaklanjuti")
 STAFF_ROLES = ("admin", "staff")
@@ -236,3 +245,24 @@ def staff_photo(conn: Connection, user: User, file: str) -> dict:
     if row is None or user.role not in STAFF_ROLES:
         raise NotFound("Foto tidak ditemukan / no such photo.")
     return dict(row)
+
+
+def rw_choices(conn: Connection, user: User) -> list:
+    """(code, name) of the RW in the user's kelurahan, for the queue's filter."""
+    return conn.execute(
+        sa.text("SELECT code, name FROM rw WHERE kelurahan_code = ANY(:k) ORDER BY code"),
+        {"k": list(user.kelurahan)},
+    ).all()
+
+
+def ticket_in_scope(conn: Connection, user: User, ticket: str) -> int:
+    """The id of a ticket in the user's kelurahan, or NotFound."""
+    found = conn.execute(
+        sa.text("SELECT id FROM complaint WHERE ticket = :t AND kelurahan_code = ANY(:k)"),
+        {"t": (ticket or "").strip().upper(), "k": list(user.kelurahan)},
+    ).scalar()
+    if found is None:
+        raise NotFound(
+            f"Tiket {ticket!r} tidak ditemukan di kelurahan Anda / no such ticket in your kelurahan."
+        )
+    return found

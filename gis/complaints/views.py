@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from gis.db.queries import MAX_FEATURES
 from gis.errors import NotFound
 
-__all__ = ["complaint_categories", "ticket_public", "public_complaints_geojson", "public_photo"]
+__all__ = ["complaint_categories", "ticket_public", "public_complaints_geojson", "public_photo", "rt_choices"]
 
 
 def complaint_categories(conn: Connection, public_only: bool = False) -> list[dict]:
@@ -130,3 +130,15 @@ def public_photo(conn: Connection, file: str) -> dict:
     if row is None:
         raise NotFound("Foto tidak ditemukan / no such photo.")
     return dict(row)
+
+
+def rt_choices(conn: Connection) -> list[dict]:
+    """Every RT as ``{code, label}`` ("RW 005 / RT 003 — Kelurahan"), for choosing a place by RT."""
+    rows = conn.execute(
+        sa.text(
+            "SELECT rt.code, rw.name AS rw, rt.name AS rt, k.name AS kel FROM rt "
+            "JOIN rw ON rw.code = rt.rw_code JOIN kelurahan k ON k.code = rt.kelurahan_code "
+            "ORDER BY k.name, rw.number, rt.number"
+        )
+    )
+    return [{"code": r.code, "label": f"{r.rw} / {r.rt} — {r.kel}"} for r in rows]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
@@ -29,7 +28,7 @@ from gis.complaints import photos as photo_mod
 from gis.complaints import submit, views, workflow
 from gis.complaints.sla import calendar_for
 from gis.db.public import parse_point
-from gis.db.queries import parse_bbox
+from gis.db.queries import map_center, parse_bbox
 from gis.errors import DataError
 from gis.render import map_parts, public_map
 from webmap.db import get_conn
@@ -201,27 +200,14 @@ def form():
     lang = current_language()
     settings = _settings()
     tiles, attribution = settings.basemap_tiles()
-    from gis.db.queries import map_center
-
     center = map_center(conn) or (-6.1786, 106.8712)
     parts = map_parts(public_map(center, tiles, attribution))
     cats = views.complaint_categories(conn)
     for c in cats:
         c["label"] = c["name_en"] if lang == "en" else c["name_id"]
-    # the no-JavaScript path locates a report by its RT (the page script loads the same list lazily)
-    rts = [
-        {"code": r.code, "label": f"{r.rw} / {r.rt} — {r.kel}"}
-        for r in conn.execute(
-            sa.text(
-                "SELECT rt.code, rw.name AS rw, rt.name AS rt, k.name AS kel FROM rt "
-                "JOIN rw ON rw.code = rt.rw_code JOIN kelurahan k ON k.code = rt.kelurahan_code "
-                "ORDER BY k.name, rw.number, rt.number"
-            )
-        )
-    ]
     return render_template(
         "report/form.html",
-        rts=rts,
+        rts=views.rt_choices(conn),  # the no-JavaScript path locates a report by its RT
         map=parts,
         categories=cats,
         basemap=bool(tiles),
@@ -236,8 +222,6 @@ def complaint_map():
     conn = get_conn()
     settings = _settings()
     tiles, attribution = settings.basemap_tiles()
-    from gis.db.queries import map_center
-
     center = map_center(conn) or (-6.1786, 106.8712)
     parts = map_parts(public_map(center, tiles, attribution))
     lang = current_language()

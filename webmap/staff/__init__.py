@@ -8,7 +8,6 @@ import datetime as dt
 import math
 from urllib.parse import urlsplit
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     Flask,
@@ -27,7 +26,7 @@ from gis import auth
 from gis.complaints import photos as photo_mod
 from gis.complaints import queue, workflow
 from gis.complaints.sla import calendar_for
-from gis.errors import DataError, NotFound, SigkelError
+from gis.errors import DataError, SigkelError
 from gis.render import map_parts, public_map
 from webmap.db import get_conn
 from webmap.i18n import current_language
@@ -134,10 +133,7 @@ def queue_page():
         labels=workflow.STATUS_LABELS,
         lang=lang,
         categories=complaint_categories(conn),
-        rws=conn.execute(
-            sa.text("SELECT code, name FROM rw WHERE kelurahan_code = ANY(:k) ORDER BY code"),
-            {"k": list(user.kelurahan)},
-        ).all(),
+        rws=queue.rw_choices(conn, user),
         config={"map": parts["name"], "lang": lang},
     )
 
@@ -267,19 +263,7 @@ def note(complaint_id: int):
 @login_required(*STAFF)
 def merge(complaint_id: int):
     _scoped(complaint_id)
-    ticket = (request.form.get("tiket") or "").strip().upper()
-    target = (
-        get_conn()
-        .execute(
-            sa.text("SELECT id FROM complaint WHERE ticket = :t AND kelurahan_code = ANY(:k)"),
-            {"t": ticket, "k": list(current_user().kelurahan)},
-        )
-        .scalar()
-    )
-    if target is None:
-        raise NotFound(
-            f"Tiket {ticket!r} tidak ditemukan di kelurahan Anda / no such ticket in your kelurahan."
-        )
+    target = queue.ticket_in_scope(get_conn(), current_user(), request.form.get("tiket", ""))
     answer = workflow.merge(get_conn(), complaint_id, target, current_user().id)
     return _back(complaint_id, answer)
 
@@ -324,14 +308,7 @@ def sessions_page():
 def revoke(sid: str):
     conn = get_conn()
     user = current_user()
-    owner = conn.execute(
-        sa.text("""SELECT s.user_id FROM user_session s WHERE s.id = :s AND EXISTS (
-                   SELECT 1 FROM app_user_kelurahan k
-                   WHERE k.user_id = s.user_id AND k.kelurahan_code = ANY(:k))"""),
-        {"s": sid, "k": list(user.kelurahan)},
-    ).scalar()
-    if owner is None:
-        raise NotFound("Sesi tidak ditemukan / no such session.")
+    owner = auth.session_owner(conn, sid, user.kelurahan)
     auth.revoke_sessions(conn, owner, sid)
     auth.audit(conn, user.id, "revoke_session", "app_user", str(owner))
     return redirect(url_for("staff.sessions_page"), 303)
