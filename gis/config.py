@@ -64,6 +64,7 @@ class Settings:
     login_ip_max_failures: int = 200  # per IP per window: many phones share one carrier IP
     login_window_minutes: int = 15
     photo_dir: Path | None = None  # default var/photos
+    retention_days: int = 730  # closed complaints' personal details are removed after this many days
     proxies: int = 0  # reverse proxies in front (nginx: 1): trust that many X-Forwarded-* hops
 
     @classmethod
@@ -134,6 +135,7 @@ _NUMBERS = {
     "login_ip_max_failures": (int, 1, 100000),
     "login_window_minutes": (int, 1, 24 * 60),
     "proxies": (int, 0, 5),
+    "retention_days": (int, 30, 3650),
 }
 
 

@@ -26,6 +26,7 @@ COMMANDS = {
     "report",
     "backup",
     "restore",
+    "privacy",
 }
 DB_COMMANDS = {"start", "stop", "status", "upgrade", "downgrade", "current"}
 

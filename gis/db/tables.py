@@ -263,6 +263,7 @@ complaint = sa.Table(
     # the reporter's rating (1-5) of how a closed complaint was handled
     sa.Column("rating", sa.SmallInteger),
     sa.Column("rated_at", sa.DateTime(timezone=True)),
+    sa.Column("anonymised_at", sa.DateTime(timezone=True)),  # personal details removed (retention)
     _geom("POINT"),  # exact location: private
     sa.Column("geom_public", Geometry("POINT", srid=4326, spatial_index=False)),
     sa.UniqueConstraint("source", "source_id"),
@@ -320,6 +321,7 @@ reporter = sa.Table(
     sa.Column("email", sa.Text),
     sa.Column("anonymity", sa.Text, nullable=False, server_default="publik_tanpa_nama"),
     _created(),
+    sa.Column("anonymised_at", sa.DateTime(timezone=True)),
     sa.CheckConstraint("anonymity IN ('publik_tanpa_nama', 'rahasia')", name="anonymity"),
 )
 
