@@ -74,7 +74,9 @@ class SourceFile:
         if self.driver in ("GPKG", "FlatGeobuf") and self.count and self.count > size:
             yield from self._arrow_chunks(size)
             return
-        yield pyogrio.read_dataframe(self.path, layer=self.layer)
+        # an unreadable geometry (a NaN vertex leaves its ring unclosable) becomes a missing one, which
+        # validation rejects with its row number, instead of failing the whole read
+        yield pyogrio.read_dataframe(self.path, layer=self.layer, on_invalid="ignore")
 
     def _arrow_chunks(self, size):
         with pyogrio.open_arrow(self.path, layer=self.layer, batch_size=size, use_pyarrow=True) as (
@@ -84,7 +86,7 @@ class SourceFile:
             geom_col = meta["geometry_name"] or "wkb_geometry"
             for batch in reader:
                 table = batch.to_pandas()
-                geoms = shapely.from_wkb(table.pop(geom_col).to_numpy())
+                geoms = shapely.from_wkb(table.pop(geom_col).to_numpy(), on_invalid="ignore")
                 yield gpd.GeoDataFrame(table, geometry=geoms, crs=self.crs)
 
     def close(self) -> None:
@@ -111,6 +113,13 @@ def _find(columns, kind_fields) -> str | None:
     return None
 
 
+def _numbers(column: pd.Series) -> np.ndarray:
+    """A coordinate column as floats; text that is no number becomes NaN, and so does an integer too
+    large for a float (JSON allows 400 digits), which pandas would raise OverflowError on."""
+    cells = column.map(lambda v: np.nan if isinstance(v, int) and abs(v) > 1e308 else v)
+    return pd.to_numeric(cells, errors="coerce").to_numpy(float)
+
+
 def _table_points(table: pd.DataFrame, mapping: dict[str, str], path: Path) -> gpd.GeoDataFrame:
     """Points from lat/lon columns or geometry from a WKT column; bad cells become None."""
     cols = list(table.columns)
@@ -118,13 +127,13 @@ def _table_points(table: pd.DataFrame, mapping: dict[str, str], path: Path) -> g
     lon = mapping.get("lon") or _find(cols, CANDIDATES["complaints"]["lon"])
     wkt = mapping.get("wkt") or _find(cols, CANDIDATES["complaints"]["wkt"])
     if lat and lon:
-        y = pd.to_numeric(table[lat], errors="coerce").to_numpy(float)
-        x = pd.to_numeric(table[lon], errors="coerce").to_numpy(float)
+        y, x = _numbers(table[lat]), _numbers(table[lon])
         ok = np.isfinite(x) & np.isfinite(y)
         geoms = np.full(len(table), None, dtype=object)
         geoms[ok] = shapely.points(x[ok], y[ok])
     elif wkt:
-        geoms = shapely.from_wkt(table[wkt].astype(str).to_numpy(), on_invalid="ignore")
+        text = [v if isinstance(v, str) else None for v in table[wkt]]  # an empty cell is NaN, not text
+        geoms = shapely.from_wkt(np.array(text, dtype=object), on_invalid="ignore")
     else:
         raise DataError(
             f"{path.name}: no coordinate columns found (columns: {', '.join(map(str, cols))}).",

@@ -65,36 +65,74 @@ def repair_geometries(frame: gpd.GeoDataFrame, kind: str) -> tuple[gpd.GeoDataFr
     kind : {'polygon', 'point'}
         What the layer must hold. Polygons come back as MultiPolygons.
     """
-    problems: list[Problem] = []
+    slots: list[list[Problem]] = [[] for _ in range(len(frame))]  # problems per row, in row order
     out = []
-    metric = frame.to_crs(_metric_epsg(frame)).geometry if kind == "polygon" else None
     for i, (row, geom) in enumerate(zip(frame["row"], frame.geometry, strict=True)):
         if geom is None or (hasattr(geom, "is_empty") and geom.is_empty):
-            problems.append(
-                Problem("missing-geometry", "The row has no geometry (or an empty one).", row=int(row))
+            slots[i].append(
+                Problem(
+                    "missing-geometry",
+                    "The row has no geometry, an empty one, or one that cannot be read (coordinates "
+                    "that are not numbers, a ring that cannot be closed, malformed WKT).",
+                    row=int(row),
+                )
             )
             out.append(None)
             continue
         if kind == "point":
             point = _point(geom)
-            if point is None or not np.all(np.isfinite(shapely.get_coordinates(point))):
-                problems.append(
+            if point is None:
+                slots[i].append(
                     Problem(
                         "wrong-geometry-type",
                         f"Expected a point, found {geom.geom_type}.",
                         row=int(row),
-                        geometry=geom.representative_point() if not geom.is_empty else None,
+                        geometry=geom.representative_point() if _finite(geom) else None,
                     )
                 )
+            elif not _finite(point):
+                slots[i].append(_bad_coordinates(point, int(row)))
             out.append(point)
             continue
-        fixed, problem = _repair_polygon(geom, metric.iloc[i], int(row))
-        if problem:
-            problems.append(problem)
-        out.append(fixed)
+        problem = _bad_coordinates(geom, int(row))
+        if problem:  # NaN, infinite or off the globe: nothing can be measured or repaired
+            slots[i].append(problem)
+            out.append(None)
+            continue
+        out.append(geom)
+    if kind == "polygon":
+        measurable = [i for i, g in enumerate(out) if g is not None]
+        subset = gpd.GeoDataFrame(geometry=[out[i] for i in measurable], crs=4326)
+        metric = subset.to_crs(_metric_epsg(subset)).geometry
+        for j, i in enumerate(measurable):
+            fixed, problem = _repair_polygon(out[i], metric.iloc[j], int(frame["row"].iloc[i]))
+            if problem:
+                slots[i].append(problem)
+            out[i] = fixed
     frame = frame.copy()
     frame["geometry"] = gpd.GeoSeries(out, index=frame.index, crs=4326)
-    return frame, problems
+    return frame, [p for slot in slots for p in slot]
+
+
+def _finite(geom) -> bool:
+    return bool(np.all(np.isfinite(shapely.get_coordinates(geom))))
+
+
+def _bad_coordinates(geom, row: int) -> Problem | None:
+    """NaN or infinite coordinates, or (for degrees) beyond ±180° longitude or ±90° latitude."""
+    xy = shapely.get_coordinates(geom)
+    if not np.all(np.isfinite(xy)):
+        return Problem("bad-coordinates", "The geometry has NaN or infinite coordinates.", row=row)
+    beyond = (np.abs(xy[:, 0]) > 180) | (np.abs(xy[:, 1]) > 90)
+    if beyond.any():
+        x, y = xy[np.argmax(beyond)]
+        return Problem(
+            "bad-coordinates",
+            f"The point ({x:.6g}, {y:.6g}) is beyond ±180° longitude or ±90° latitude: is the file in "
+            "degrees (else give --crs), with longitude first?",
+            row=row,
+        )
+    return None
 
 
 def _repair_polygon(geom, metric_geom, row: int):
@@ -111,9 +149,17 @@ def _repair_polygon(geom, metric_geom, row: int):
             return None, Problem("wrong-geometry-type", "The geometry holds no polygon.", row=row)
         return poly, None
     reason = shapely.is_valid_reason(geom)
-    fixed = _polygonal(shapely.make_valid(geom))
-    fixed_metric = _polygonal(shapely.make_valid(metric_geom))
     where = geom.representative_point() if not geom.is_empty else None
+    try:
+        fixed = _polygonal(shapely.make_valid(geom))
+        fixed_metric = _polygonal(shapely.make_valid(metric_geom))
+    except shapely.errors.GEOSException as exc:  # e.g. "Overlay input is mixed-dimension"
+        return None, Problem(
+            "unrepairable-geometry",
+            f"Invalid polygon ({reason}) that make_valid cannot repair ({exc}).",
+            row=row,
+            geometry=where,
+        )
     # make_valid can itself return an invalid result for some inputs: check it again.
     if fixed is None or not fixed.is_valid or fixed_metric is None:
         return None, Problem(

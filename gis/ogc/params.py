@@ -6,6 +6,7 @@ import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -162,7 +163,28 @@ def _bbox(text: str, crs: str) -> tuple[float, float, float, float]:
         raise InvalidParameter(f"bbox {text!r} is outside the range of {crs} (axis order matters).")
     if not geographic and (box[0] > box[2] or box[1] > box[3]):
         raise InvalidParameter(f"bbox {text!r}: the lower corner must come first.")
+    if not geographic:  # beyond its range PROJ fails, and a huge box is cut into millions of segments
+        x0, y0, x1, y1 = _projected_range(_epsg(crs))
+        box = (max(box[0], x0), max(box[1], y0), min(box[2], x1), min(box[3], y1))
+        if box[0] > box[2] or box[1] > box[3]:
+            raise InvalidParameter(
+                f"bbox {text!r} lies outside the range of {crs}: "
+                f"x {x0:.0f} to {x1:.0f}, y {y0:.0f} to {y1:.0f}."
+            )
     return box  # west > east in degrees is a box across the antimeridian (allowed by the standard)
+
+
+@lru_cache(maxsize=16)
+def _projected_range(epsg: int) -> tuple[float, float, float, float]:
+    """(minx, miny, maxx, maxy) where a projected CRS can be used, in its own units: its EPSG area of
+    use widened by 3° on every side. A bbox is clipped to it: the UTM zone on offer is the one of the
+    area's centre, so the data lies well inside."""
+    from pyproj import CRS, Transformer
+
+    crs = CRS.from_epsg(epsg)
+    w, s, e, n = crs.area_of_use.bounds if crs.area_of_use else (-180.0, -90.0, 180.0, 90.0)
+    w, s, e, n = max(w - 3, -180.0), max(s - 3, -89.0), min(e + 3, 180.0), min(n + 3, 89.0)
+    return Transformer.from_crs(4326, crs, always_xy=True).transform_bounds(w, s, e, n, densify_pts=21)
 
 
 def _filter_value(coll: Collection, name: str, raw: str):
