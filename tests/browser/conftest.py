@@ -119,3 +119,16 @@ def screenshot(page, name: str) -> Path:
         GUIDE.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, guide)
     return path
+
+
+def open_page(page, url: str, ready: str = "document.body.dataset.ready === '1'"):
+    """Open ``url`` and wait until the page script says it is ready; returns the lists of requested
+    URLs, failed requests and page errors (console errors included), filled as the test goes on."""
+    requests, failed, errors = [], [], []
+    page.on("request", lambda r: requests.append(r.url))
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(url)
+    wait_until(page, ready)
+    return requests, failed, errors

@@ -7,7 +7,7 @@ from urllib.parse import urlparse
 import pytest
 import sqlalchemy as sa
 
-from tests.browser.conftest import screenshot, wait_until
+from tests.browser.conftest import open_page, screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 READY = "document.body.dataset.ready === '1'"
@@ -15,14 +15,7 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">'
 
 
 def _open(page, live_server, path="/"):
-    requests, failed, errors = [], [], []
-    page.on("request", lambda r: requests.append(r.url))
-    page.on("requestfailed", lambda r: failed.append(r.url))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(live_server + path)
-    wait_until(page, READY)
-    return requests, failed, errors
+    return open_page(page, live_server + path, READY)
 
 
 @pytest.mark.parametrize(("name", "width", "height"), [("phone", 360, 740), ("desktop", 1280, 800)])

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
-from tests.browser.conftest import screenshot, wait_until
+from tests.browser.conftest import open_page, screenshot, wait_until
 
 pytestmark = pytest.mark.browser
 READY = "document.body.dataset.ready === '1'"
@@ -25,14 +25,7 @@ TICKET = re.compile(r"^LP-[2-9A-Z]{4}-[2-9A-Z]{4}$")
 
 
 def _open(page, live_server, path="/lapor"):
-    requests, failed, errors = [], [], []
-    page.on("request", lambda r: requests.append(r.url))
-    page.on("requestfailed", lambda r: failed.append(r.url))
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(live_server + path)
-    wait_until(page, READY)
-    return requests, failed, errors
+    return open_page(page, live_server + path, READY)
 
 
 def _csp_violations(page) -> list[str]:
