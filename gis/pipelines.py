@@ -263,3 +263,21 @@ def ensure_demo_accounts(conn: Connection, var_dir: Path) -> tuple[list[str], st
     with os.fdopen(fd, "w") as handle:
         handle.write(f"users: {', '.join(u for u, _ in DEMO_ACCOUNTS)}\npassword: {password}\n")
     return [u for u, _ in DEMO_ACCOUNTS], password
+
+
+def demo_database(cluster, name: str, data_dir: Path) -> tuple[str, dict]:
+    """A fresh database ``name`` in the embedded cluster with the schema and the demo loaded (for
+    benchmarks and trials); returns its URL and what was read."""
+    from gis.db import migrate
+    from gis.db.engine import make_engine
+
+    cluster.drop_database(name)
+    url = cluster.create_database(name)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            migrate.upgrade(conn)
+            counts = load_demo(conn, data_dir)
+    finally:
+        engine.dispose()
+    return url, counts

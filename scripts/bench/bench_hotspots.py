@@ -125,18 +125,13 @@ print(json.dumps({"seconds": total, "features": len(frame), "timings": timings[0
 def bench_end_to_end(sizes=(10_000, 100_000, 1_000_000)):
     from gis import pipelines
     from gis.config import Settings
-    from gis.db import migrate
     from gis.db.embedded import EmbeddedCluster
     from gis.db.engine import make_engine
 
     settings = Settings.from_env()
     cluster = EmbeddedCluster.from_settings(settings)
-    cluster.drop_database("bench_hotspots")
-    url = cluster.create_database("bench_hotspots")
+    url, _ = pipelines.demo_database(cluster, "bench_hotspots", settings.data_dir)
     engine = make_engine(url)
-    with engine.begin() as conn:
-        migrate.upgrade(conn)
-        pipelines.load_demo(conn, settings.data_dir)
     results = []
     have = 2400
     for size in sizes:

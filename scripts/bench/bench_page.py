@@ -91,19 +91,11 @@ BARE_HTML = """<!doctype html>
 def setup_database() -> str:
     from gis import pipelines
     from gis.config import Settings
-    from gis.db import migrate
     from gis.db.embedded import EmbeddedCluster
-    from gis.db.engine import make_engine
 
     settings = Settings.from_env()
     cluster = EmbeddedCluster.from_settings(settings)
-    cluster.drop_database(DB)
-    url = cluster.create_database(DB)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        migrate.upgrade(conn)
-        pipelines.load_demo(conn, settings.data_dir)
-    engine.dispose()
+    url, _ = pipelines.demo_database(cluster, DB, settings.data_dir)
     return url
 
 

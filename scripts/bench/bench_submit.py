@@ -138,16 +138,8 @@ def _pg(cluster, autocommit: bool = True, dbname: str | None = None):
 
 def setup_database(settings, cluster) -> str:
     from gis import pipelines
-    from gis.db import migrate
-    from gis.db.engine import make_engine
 
-    cluster.drop_database(DB)
-    url = cluster.create_database(DB)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        migrate.upgrade(conn)
-        counts = pipelines.load_demo(conn, settings.data_dir)
-    engine.dispose()
+    url, counts = pipelines.demo_database(cluster, DB, settings.data_dir)
     with _pg(cluster) as conn:
         conn.execute("VACUUM ANALYZE")
     log(f"created {DB}, demo loaded: {counts}")

@@ -92,8 +92,6 @@ def _pg(cluster, autocommit: bool = False, dbname: str | None = None):
 
 def setup_database(settings, cluster, reuse: bool) -> str:
     from gis import pipelines
-    from gis.db import migrate
-    from gis.db.engine import make_engine
 
     if reuse:
         try:
@@ -103,13 +101,7 @@ def setup_database(settings, cluster, reuse: bool) -> str:
             return cluster.url(DB)
         except Exception as exc:  # noqa: BLE001 - any failure: build it afresh
             log(f"cannot reuse {DB} ({exc.__class__.__name__}); recreating")
-    cluster.drop_database(DB)
-    url = cluster.create_database(DB)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        migrate.upgrade(conn)
-        counts = pipelines.load_demo(conn, settings.data_dir)
-    engine.dispose()
+    url, counts = pipelines.demo_database(cluster, DB, settings.data_dir)
     log(f"created {DB}, demo loaded: {counts}")
     return url
 

@@ -157,3 +157,22 @@ def test_generator_is_reproducible_by_seed(demo_files):
     assert list(a["code"]) == list(b["code"])
     assert all(shapely.equals_exact(a.geometry.values, b.geometry.values, 0))
     assert len(a) != len(c) or not all(shapely.equals_exact(a.geometry.values, c.geometry.values, 1e-9))
+
+
+def test_demo_database_builds_a_fresh_copy(cluster, settings):
+    """The helper the benchmarks use: schema and demo in a new database, dropped again here."""
+    import os
+
+    from gis.db.engine import make_engine
+
+    if cluster is None:
+        pytest.skip("SIGKEL_TEST_DATABASE_URL points at an external server: no embedded cluster to copy into")
+    name = f"sigkel_democopy_{os.getpid()}"
+    url, counts = pipelines.demo_database(cluster, name, settings.data_dir)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            assert pipelines.demo_counts(conn, demo_only=True)["complaint"] == counts["complaints"] == 2400
+    finally:
+        engine.dispose()
+        cluster.drop_database(name)
