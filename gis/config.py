@@ -66,6 +66,8 @@ class Settings:
     photo_dir: Path | None = None  # default var/photos
     retention_days: int = 730  # closed complaints' personal details are removed after this many days
     proxies: int = 0  # reverse proxies in front (nginx: 1): trust that many X-Forwarded-* hops
+    db_connect_timeout: int = 2  # seconds the web app waits for a connection before answering 503
+    stale_max_age: int = 7 * 86400  # seconds a public answer may be served stale while the DB is down
 
     @classmethod
     def from_env(cls, env=None) -> Settings:
@@ -136,6 +138,8 @@ _NUMBERS = {
     "login_window_minutes": (int, 1, 24 * 60),
     "proxies": (int, 0, 5),
     "retention_days": (int, 30, 3650),
+    "db_connect_timeout": (int, 1, 60),
+    "stale_max_age": (int, 0, 365 * 86400),
 }
 
 

@@ -84,6 +84,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         ogc,
     ):
         module.init_app(app)
+    from webmap import stale
+
+    stale.init_app(app)  # wraps public views registered above: served from the last copy on an outage
     if settings.proxies:  # behind nginx: the client's address and scheme come from X-Forwarded-*
         from werkzeug.middleware.proxy_fix import ProxyFix
 

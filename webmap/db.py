@@ -24,8 +24,17 @@ def get_engine():
         engine = current_app.extensions.get("sigkel.engine")
         if engine is not None:
             return engine
-        url = current_app.config.get("DATABASE_URL") or database_url(current_app.config["SIGKEL_SETTINGS"])
-        engine = make_engine(url, pool_size=5, max_overflow=5, pool_timeout=5)
+        settings = current_app.config["SIGKEL_SETTINGS"]
+        url = current_app.config.get("DATABASE_URL") or database_url(settings)
+        # Short waits: while the database restarts, a resident's phone gets a 503 with Retry-After at
+        # once (and queues the report) instead of hanging on a connection that is not coming.
+        engine = make_engine(
+            url,
+            pool_size=5,
+            max_overflow=5,
+            pool_timeout=settings.db_connect_timeout,
+            connect_args={"connect_timeout": settings.db_connect_timeout},
+        )
         current_app.extensions["sigkel.engine"] = engine
     return engine
 

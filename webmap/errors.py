@@ -8,6 +8,7 @@ from werkzeug.exceptions import HTTPException
 
 from gis.errors import SigkelError
 from webmap.db import mark_failed
+from webmap.stale import is_outage
 
 __all__ = ["init_app"]
 
@@ -40,10 +41,29 @@ def _respond(status: int, code: str, message: str, hint: str | None = None):
     return render_template("error.html", status=status, title=title, message=message, hint=hint), status
 
 
+RETRY_AFTER = "3"  # seconds; a restart of PostgreSQL takes a few
+
+
+def _outage():
+    """The database is not there right now: a 503 that says "try again shortly" and nothing of the
+    database's address (that goes to the log). The resident's app keeps the report and resends it."""
+    response, status = _respond(
+        503,
+        "database-unavailable",
+        "Layanan sedang tidak tersedia sebentar; coba lagi dalam beberapa detik. Laporan yang belum "
+        "terkirim tetap tersimpan di ponsel Anda / the service is briefly unavailable: try again in a "
+        "few seconds. Reports not yet sent stay on your phone.",
+    )
+    return response, status, {"Retry-After": RETRY_AFTER}
+
+
 def _sigkel_error(exc: SigkelError):
+    if is_outage(exc):
+        from flask import current_app
+
+        current_app.logger.warning("Database unavailable on %s: %s", request.path, exc.message)
+        return _outage()
     response, status = _respond(exc.http_status, exc.code, exc.message, exc.hint)
-    if status == 503:
-        return response, status, {"Retry-After": "5"}
     if getattr(exc, "retry_after", None):
         return response, status, {"Retry-After": str(exc.retry_after)}
     return response, status
@@ -57,6 +77,9 @@ def _unexpected(exc: Exception):
     from flask import current_app
     from sqlalchemy.exc import DataError as DatabaseDataError
 
+    if is_outage(exc):  # connection lost mid-request, pool exhausted, server restarting
+        current_app.logger.warning("Database unavailable on %s: %s", request.path, exc)
+        return _outage()
     if isinstance(exc, DatabaseDataError):  # e.g. a NUL byte or an out-of-range number in some field
         current_app.logger.info("Refused data on %s: %s", request.path, exc.orig)
         return _respond(

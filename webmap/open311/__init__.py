@@ -19,6 +19,8 @@ from gis.complaints.sla import calendar_for
 from gis.complaints.submit import Report, submit_report
 from gis.errors import SigkelError
 from webmap.db import get_conn, mark_failed
+from webmap.errors import RETRY_AFTER
+from webmap.stale import is_outage
 
 __all__ = ["bp", "init_app"]
 
@@ -201,13 +203,24 @@ def _error(status: int, description: str, headers: dict | None = None) -> Respon
     return response
 
 
+_OUTAGE = (
+    "Layanan sedang tidak tersedia sebentar; kirim ulang dengan kunci yang sama / the service is briefly "
+    "unavailable: send again with the same key in a few seconds."
+)
+
+
+def _outage(exc: BaseException):
+    current_app.logger.warning("Database unavailable on %s: %s", request.path, exc)
+    return _error(503, _OUTAGE, {"Retry-After": RETRY_AFTER})
+
+
 def _sigkel_error(exc: SigkelError):
+    if is_outage(exc):
+        return _outage(exc)
     status = 400 if exc.http_status == 422 else exc.http_status  # the spec: 400 for bad input
     description = f"{exc.message} {exc.hint}" if exc.hint else exc.message
     headers = {}
-    if status == 503:
-        headers["Retry-After"] = "5"
-    elif getattr(exc, "retry_after", None):
+    if getattr(exc, "retry_after", None):
         headers["Retry-After"] = str(exc.retry_after)
     return _error(status, description, headers)
 
@@ -220,6 +233,8 @@ def _http_error(exc: HTTPException):
 
 
 def _unexpected(exc: Exception):
+    if is_outage(exc):
+        return _outage(exc)
     current_app.logger.exception("Unhandled error on %s", request.path)
     return _error(500, "Terjadi kesalahan di server / something went wrong on the server.")
 

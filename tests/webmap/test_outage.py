@@ -1,0 +1,249 @@
+"""While the database is down: public reads come from the last good copy, writes get a quick 503 with
+Retry-After, nothing about the database leaks, and everything works again when it is back.
+
+The outage is real: the app reaches PostgreSQL through a small TCP relay in this test, and pulling the
+relay's plug drops every open connection and refuses new ones, exactly as a restart does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import re
+import secrets
+import socket
+import threading
+import time
+import urllib.parse
+from dataclasses import replace
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from gis import pipelines
+from gis.db import migrate
+from gis.db.engine import make_engine
+
+PUBLIC = [
+    "/",
+    "/laporan",
+    "/lapor",
+    "/api/layers/facilities.geojson",
+    "/api/layers/rw.geojson",
+    "/api/categories",
+    "/api/laporan.geojson",
+    "/api/laporan/kategori",
+    "/tiles/rw/14/13055/8473.pbf",
+]
+
+
+class Relay:
+    """127.0.0.1:<port> → the cluster's unix socket; ``unplug`` closes everything, ``plug`` reopens."""
+
+    def __init__(self, target: str):
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.up = threading.Event()
+        self.up.set()
+        self.sockets: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.up.is_set():
+                client.close()  # refused, as by a server that is not there
+                continue
+            server = socket.socket(socket.AF_UNIX)
+            server.connect(self.target)
+            with self.lock:
+                self.sockets += [client, server]
+            for a, b in ((client, server), (server, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def unplug(self):
+        self.up.clear()
+        with self.lock:
+            for s in self.sockets:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            self.sockets.clear()
+
+    def plug(self):
+        self.up.set()
+
+    def close(self):
+        self.unplug()
+        self.listener.close()
+
+
+@pytest.fixture(scope="module")
+def outage_server(server_url, settings, tmp_path_factory):
+    from tests.conftest import _drop, _recreate
+    from webmap import create_app
+
+    name = f"sigkel_outage_{secrets.token_hex(4)}"
+    url = _recreate(server_url, name)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        migrate.upgrade(conn)
+        pipelines.load_demo(conn, settings.data_dir)
+    engine.dispose()
+    parsed = sa.engine.make_url(url)
+    relay = Relay(f"{parsed.query['host']}/.s.PGSQL.{parsed.query.get('port', '5432')}")
+    app = create_app(
+        {
+            "DATABASE_URL": f"postgresql+psycopg://{parsed.username}@127.0.0.1:{relay.port}/{name}",
+            "SECRET_KEY": "outage-tests",
+            "SIGKEL_SETTINGS": replace(settings, basemap="none", var_dir=tmp_path_factory.mktemp("var")),
+        }
+    )
+
+    @app.get("/_test/slow")
+    def slow():  # a query still running when the plug is pulled
+        from webmap.db import get_conn
+
+        get_conn().execute(sa.text("SELECT pg_sleep(3)"))
+        return "done"
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server.server_port, relay, url
+    server.shutdown()
+    if (engine := app.extensions.get("sigkel.engine")) is not None:
+        engine.dispose()
+    relay.close()
+    _drop(server_url, name)
+
+
+def _request(port, method, path, body=None, headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    started = time.monotonic()
+    conn.request(method, path, body=body, headers=headers or {})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response, data, time.monotonic() - started
+
+
+def _report(key: str) -> tuple[bytes, dict]:
+    body = urllib.parse.urlencode(
+        {
+            "kategori": "kebersihan",
+            "uraian": f"Sampah menumpuk di gang {key}",
+            "lat": "-6.1786",
+            "lon": "106.8712",
+        }
+    ).encode()
+    return body, {"Content-Type": "application/x-www-form-urlencoded", "Idempotency-Key": key}
+
+
+def _nonce(response, body: bytes) -> tuple[str, list[str]]:
+    header = re.search(r"'nonce-([^']+)'", response.getheader("Content-Security-Policy")).group(1)
+    return header, re.findall(rb'<script[^>]*nonce="([^"]+)"', body)
+
+
+def test_public_reads_are_served_stale_and_writes_get_a_quick_503(outage_server):
+    port, relay, _ = outage_server
+    fresh = {}
+    for path in PUBLIC:
+        response, body, _ = _request(port, "GET", path)
+        assert response.status == 200, (path, body[:300])
+        assert response.getheader("X-Sigkel-Stale") is None
+        fresh[path] = body
+    _, healthy, _ = _request(port, "GET", "/healthz")
+
+    relay.unplug()
+    try:
+        for path in PUBLIC:
+            response, body, _ = _request(port, "GET", path)
+            assert response.status == 200, (path, body[:300])
+            assert response.getheader("X-Sigkel-Stale") is not None, path
+            if path not in ("/", "/laporan", "/lapor"):
+                assert body == fresh[path], path  # the same bytes as the last good answer
+        # a stale page's scripts run under this response's CSP: the cached nonce is replaced
+        response, body, _ = _request(port, "GET", "/")
+        header, scripts = _nonce(response, body)
+        assert scripts and all(s.decode() == header for s in scripts)
+        assert header.encode() not in fresh["/"]
+        # two residents never share the no-JavaScript form's idempotency key
+        kunci = re.compile(rb'name="kunci" id="kunci" value="(form-[^"]+)"')
+        stale_form = _request(port, "GET", "/lapor")[1]
+        assert kunci.search(stale_form).group(1) != kunci.search(fresh["/lapor"]).group(1)
+
+        body, headers = _report("outage-" + secrets.token_hex(8))
+        response, answer, elapsed = _request(port, "POST", "/api/laporan", body, headers)
+        assert response.status == 503, answer[:300]
+        assert int(response.getheader("Retry-After")) > 0
+        assert elapsed < 2.0, f"the 503 took {elapsed:.2f} s"
+        for leak in (b"postgresql", b"127.0.0.1", b"DATABASE_URL", b"sigkel_outage"):
+            assert leak not in answer
+        # what was never cached is not invented: a 503, and the health check says so
+        assert _request(port, "GET", "/healthz")[0].status == 503
+        assert _request(port, "GET", "/api/layers/rt.geojson?limit=3")[0].status == 503
+    finally:
+        relay.plug()
+
+    # back: a resent report is stored once, and reads are fresh again
+    key = "after-" + secrets.token_hex(8)
+    body, headers = _report(key)
+    first, answer, _ = _request(port, "POST", "/api/laporan", body, headers)
+    again, answer2, _ = _request(port, "POST", "/api/laporan", body, headers)
+    assert (first.status, again.status) == (201, 200), (answer, answer2)
+    response, _, _ = _request(port, "GET", "/api/layers/facilities.geojson")
+    assert response.status == 200 and response.getheader("X-Sigkel-Stale") is None
+    assert _request(port, "GET", "/healthz")[1] == healthy
+
+
+def test_a_connection_lost_mid_request_is_a_503_not_a_500(outage_server):
+    """A query in flight when the connection drops fails inside the view (not at checkout): the
+    answer must be a 503 with Retry-After (the phone resends), never a 500."""
+    port, relay, _ = outage_server
+    assert _request(port, "GET", "/healthz")[0].status == 200
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(_request(port, "GET", "/_test/slow")))
+    worker.start()
+    time.sleep(1.0)
+    relay.unplug()
+    try:
+        worker.join(timeout=30)
+        response, body, _ = answers[0]
+        assert response.status == 503, body[:300]
+        assert response.getheader("Retry-After")
+        assert b"postgresql" not in body and b"127.0.0.1" not in body
+    finally:
+        relay.plug()
+    assert _request(port, "GET", "/healthz")[0].status == 200
+
+
+def test_the_stale_store_forgets_copies_past_their_age(tmp_path):
+    from webmap.stale import StaleStore
+
+    store = StaleStore(tmp_path, max_entries=2, max_age=3600)
+    store.put("a", 200, {"Content-Type": "application/json"}, b"{}", {})
+    assert store.get("a")[1] == b"{}"
+    old = StaleStore(tmp_path, max_age=0)
+    time.sleep(0.01)
+    assert old.get("a") is None
+    for key in "bcd":
+        store.put(key, 200, {}, key.encode(), {})
+    assert store.prune() == 2 and store.get("a") is None and store.get("d")[1] == b"d"
