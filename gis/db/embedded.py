@@ -435,8 +435,9 @@ class EmbeddedCluster:
         except OSError:
             return "(no log)"
 
-    def stop(self, timeout: float = 60) -> bool:
-        """Stop the server (fast shutdown). Returns True when it was running."""
+    def stop(self, timeout: float = 60, mode: str = "fast") -> bool:
+        """Stop the server (``fast`` shutdown; ``immediate`` is a crash, as on power loss, which the
+        reliability run uses). Returns True when it was running."""
         with self._locked():
             if not self.running:
                 self._clear_stale()
@@ -448,7 +449,7 @@ class EmbeddedCluster:
                     "-D",
                     str(self.data_dir),
                     "-m",
-                    "fast",
+                    mode,
                     "-w",
                     "-t",
                     str(int(timeout)),

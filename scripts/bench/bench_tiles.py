@@ -218,9 +218,16 @@ def free_port() -> int:
 class Server:
     """``sigkel serve`` in its own process group; stopped by that group id only."""
 
-    def __init__(self, url: str, workers: int = 2, threads: int = 4, log_path: Path | None = None):
+    def __init__(
+        self,
+        url: str,
+        workers: int = 2,
+        threads: int = 4,
+        log_path: Path | None = None,
+        env: dict | None = None,
+    ):
         self.port = free_port()
-        env = dict(os.environ, DATABASE_URL=url, SIGKEL_BASEMAP="none")
+        env = dict(os.environ, DATABASE_URL=url, SIGKEL_BASEMAP="none", **(env or {}))
         self.log_path = log_path or Path(tempfile.gettempdir()) / f"bench_tiles_server_{self.port}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
