@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 from gis.db.embedded import find_pg_bindir
 from gis.errors import DataError
 
-__all__ = ["backup", "restore", "table_counts", "verify"]
+__all__ = ["backup", "restore", "table_counts", "table_fingerprints", "verify"]
 
 MANIFEST = "manifest.json"
 DUMP = "database.dump"
@@ -62,6 +62,27 @@ def table_counts(engine: Engine) -> dict[str, int]:
             .all()
         )
         return {t: conn.execute(sa.text(f'SELECT count(*) FROM "{t}"')).scalar_one() for t in tables}
+
+
+def table_fingerprints(engine: Engine) -> dict[str, tuple[int, str]]:
+    """Per table of the public schema: the row count and the md5 of every row's text in a canonical
+    order -- two databases with equal fingerprints hold the same rows (the restore drill compares them)."""
+    out = {}
+    with engine.connect() as conn:
+        tables = (
+            conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"))
+            .scalars()
+            .all()
+        )
+        for t in tables:
+            row = conn.execute(
+                sa.text(
+                    f"SELECT count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) "
+                    f'FROM "{t}" x'
+                )
+            ).one()
+            out[t] = (row[0], row[1])
+    return out
 
 
 def _run(args: list[str], what: str, timeout: float = 3600) -> None:

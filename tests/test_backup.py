@@ -10,7 +10,7 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from gis.backup import backup, restore
+from gis.backup import backup, restore, table_fingerprints
 from gis.complaints import submit
 from gis.complaints.photos import process_photo
 from gis.complaints.sla import WorkCalendar
@@ -18,25 +18,6 @@ from gis.db.engine import make_engine
 from gis.errors import DataError
 from tests.complaints.test_photos import jpeg_with_gps
 from webmap.cli import cli
-
-
-def _fingerprint(engine) -> dict[str, tuple[int, str]]:
-    """Per table: row count and the md5 of all rows in a canonical order."""
-    out = {}
-    with engine.connect() as conn:
-        tables = (
-            conn.execute(sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"))
-            .scalars()
-            .all()
-        )
-        for t in tables:
-            out[t] = conn.execute(
-                sa.text(
-                    f"SELECT count(*), md5(coalesce(string_agg(x::text, '|' ORDER BY x::text), '')) "
-                    f'FROM "{t}" x'
-                )
-            ).one()
-    return {k: tuple(v) for k, v in out.items()}
 
 
 @pytest.mark.slow
@@ -79,7 +60,7 @@ def test_backup_restores_every_table_and_photo(
     assert result.exit_code == 0, result.output
     target = make_engine(empty)
     try:
-        assert _fingerprint(target) == _fingerprint(engine)
+        assert table_fingerprints(target) == table_fingerprints(engine)
         for name in manifest["photos"]:
             assert (restored_photos / name).read_bytes() == (photos / name).read_bytes()
         # a second restore without --yes refuses to overwrite
@@ -88,7 +69,7 @@ def test_backup_restores_every_table_and_photo(
         with target.begin() as conn:
             conn.execute(sa.text("UPDATE rw SET name = 'diubah' WHERE code = (SELECT min(code) FROM rw)"))
         assert runner.invoke(cli, ["restore", str(folder), "--yes"]).exit_code == 0
-        assert _fingerprint(target) == _fingerprint(engine)
+        assert table_fingerprints(target) == table_fingerprints(engine)
     finally:
         target.dispose()
 
