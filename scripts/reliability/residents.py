@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 CATEGORIES = ["kebersihan", "drainase_banjir", "jalan_rusak", "penerangan_jalan", "keamanan", "sosial"]
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 MAX_BACKOFF = 8.0
+KEEPALIVE = 1.5  # seconds; gunicorn's keep-alive is 2 s
 
 
 @dataclass
@@ -168,7 +169,10 @@ def resident(
             if give_up.is_set():
                 report.outcome = "gave_up"
                 break
-            time.sleep(backoff(tries, attempt.retry_after, rng))
+            pause = backoff(tries, attempt.retry_after, rng)
+            time.sleep(pause)
+            if pause > KEEPALIVE:  # gunicorn has closed the idle connection by now; so would a phone
+                phone.close()
             tries += 1
         if report.outcome == "acknowledged" and rng.random() < replay_share:
             # the answer "got lost": the phone sends the same report again and must get the same ticket
