@@ -10,6 +10,8 @@ In the embedded cluster (started if needed), one run:
    ``submit_report`` each with a real re-encoded JPEG (so the photo folder is real);
 2. ``sigkel backup --out DIR`` (timed; the dump and photo sizes reported);
 3. ``sigkel restore DIR`` into an empty database ``drill_target`` and an empty photo folder (timed);
+   the baseline, in the same run: a bare ``pg_dump -Fc`` of the same database and ``pg_restore`` of
+   it into another empty database (what our commands add: photos, checksums, verification, a CLI);
 4. compares :func:`gis.backup.table_fingerprints` of both databases (row count and md5 of every row,
    for every table) and every photo byte for byte; then damages one byte of the dump and checks that
    a restore refuses it before writing anything.
@@ -115,7 +117,7 @@ def sigkel(*args: str, env: dict) -> float:
 def main() -> int:
     from gis.backup import table_fingerprints
     from gis.config import Settings
-    from gis.db.embedded import EmbeddedCluster
+    from gis.db.embedded import EmbeddedCluster, find_pg_bindir
     from gis.db.engine import make_engine
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -141,6 +143,26 @@ def main() -> int:
         restore_s = sigkel(
             "restore", str(folder), env={"DATABASE_URL": target, "SIGKEL_PHOTO_DIR": str(restored)}
         )
+        # the baseline, side by side: bare pg_dump / pg_restore of the same database (no photos,
+        # no checksums, no verification)
+        bindir = find_pg_bindir(settings.pg_bindir)
+        libpq = source.replace("postgresql+psycopg://", "postgresql://")
+        bare = work / "bare.dump"
+        started = time.monotonic()
+        subprocess.run(
+            [str(bindir / "pg_dump"), "-Fc", "--no-owner", "-f", str(bare), "-d", libpq], check=True
+        )
+        bare_dump_s = time.monotonic() - started
+        cluster.drop_database("drill_bare")
+        bare_url = cluster.create_database("drill_bare", postgis=False).replace(
+            "postgresql+psycopg://", "postgresql://"
+        )
+        started = time.monotonic()
+        subprocess.run(
+            [str(bindir / "pg_restore"), "--no-owner", "--exit-on-error", "-d", bare_url, str(bare)],
+            check=True,
+        )
+        bare_restore_s = time.monotonic() - started
         engines = make_engine(source), make_engine(target)
         a, b = (table_fingerprints(e) for e in engines)
         for e in engines:
@@ -173,6 +195,10 @@ def main() -> int:
             "build_s": built,
             "backup_s": backup_s,
             "restore_s": restore_s,
+            "bare_pg_dump_s": bare_dump_s,
+            "bare_pg_restore_s": bare_restore_s,
+            "backup_vs_pg_dump": backup_s / bare_dump_s,
+            "restore_vs_pg_restore": restore_s / bare_restore_s,
             "tables_equal": a == b,
             "differing_tables": sorted(t for t in a.keys() | b.keys() if a.get(t) != b.get(t)),
             "photos_equal": files_equal,
@@ -181,7 +207,7 @@ def main() -> int:
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
-            for name in ("drill_source", "drill_target"):
+            for name in ("drill_source", "drill_target", "drill_bare"):
                 cluster.drop_database(name)
     print(json.dumps(result, indent=2))
     if args.json:
