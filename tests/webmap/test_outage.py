@@ -7,23 +7,16 @@ relay's plug drops every open connection and refuses new ones, exactly as a rest
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import re
 import secrets
-import socket
 import threading
 import time
 import urllib.parse
-from dataclasses import replace
 
 import pytest
-import sqlalchemy as sa
-from werkzeug.serving import make_server
 
-from gis import pipelines
-from gis.db import migrate
-from gis.db.engine import make_engine
+from tests.outage import serve_through_relay
 
 PUBLIC = [
     "/",
@@ -38,101 +31,10 @@ PUBLIC = [
 ]
 
 
-class Relay:
-    """127.0.0.1:<port> → the cluster's unix socket; ``unplug`` closes everything, ``plug`` reopens."""
-
-    def __init__(self, target: str):
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.up = threading.Event()
-        self.up.set()
-        self.sockets: list[socket.socket] = []
-        self.lock = threading.Lock()
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                return
-            if not self.up.is_set():
-                client.close()  # refused, as by a server that is not there
-                continue
-            server = socket.socket(socket.AF_UNIX)
-            server.connect(self.target)
-            with self.lock:
-                self.sockets += [client, server]
-            for a, b in ((client, server), (server, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(src, dst):
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-
-    def unplug(self):
-        self.up.clear()
-        with self.lock:
-            for s in self.sockets:
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-                s.close()
-            self.sockets.clear()
-
-    def plug(self):
-        self.up.set()
-
-    def close(self):
-        self.unplug()
-        self.listener.close()
-
-
 @pytest.fixture(scope="module")
 def outage_server(server_url, settings, tmp_path_factory):
-    from tests.conftest import _drop, _recreate
-    from webmap import create_app
-
-    name = f"sigkel_outage_{secrets.token_hex(4)}"
-    url = _recreate(server_url, name)
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        migrate.upgrade(conn)
-        pipelines.load_demo(conn, settings.data_dir)
-    engine.dispose()
-    parsed = sa.engine.make_url(url)
-    relay = Relay(f"{parsed.query['host']}/.s.PGSQL.{parsed.query.get('port', '5432')}")
-    app = create_app(
-        {
-            "DATABASE_URL": f"postgresql+psycopg://{parsed.username}@127.0.0.1:{relay.port}/{name}",
-            "SECRET_KEY": "outage-tests",
-            "SIGKEL_SETTINGS": replace(settings, basemap="none", var_dir=tmp_path_factory.mktemp("var")),
-        }
-    )
-
-    @app.get("/_test/slow")
-    def slow():  # a query still running when the plug is pulled
-        from webmap.db import get_conn
-
-        get_conn().execute(sa.text("SELECT pg_sleep(3)"))
-        return "done"
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server.server_port, relay, url
-    server.shutdown()
-    if (engine := app.extensions.get("sigkel.engine")) is not None:
-        engine.dispose()
-    relay.close()
-    _drop(server_url, name)
+    with serve_through_relay(server_url, settings, tmp_path_factory.mktemp("var")) as served:
+        yield served
 
 
 def _request(port, method, path, body=None, headers=None):
