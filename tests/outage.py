@@ -35,12 +35,12 @@ class Relay:
                 client, _ = self.listener.accept()
             except OSError:
                 return
-            if not self.up.is_set():
-                client.close()  # refused, as by a server that is not there
-                continue
-            server = socket.socket(socket.AF_UNIX)
-            server.connect(self.target)
-            with self.lock:
+            with self.lock:  # unplug() takes the lock too: no connection slips past it
+                if not self.up.is_set():
+                    client.close()  # refused, as by a server that is not there
+                    continue
+                server = socket.socket(socket.AF_UNIX)
+                server.connect(self.target)
                 self.sockets += [client, server]
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
@@ -58,8 +58,8 @@ class Relay:
                     s.shutdown(socket.SHUT_RDWR)
 
     def unplug(self):
-        self.up.clear()
         with self.lock:
+            self.up.clear()
             for s in self.sockets:
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)

@@ -166,6 +166,19 @@ def _served_stale(meta: dict, body: bytes):
     return response
 
 
+def _storable(response) -> bool:
+    """Only anonymous, complete, successful answers: never one seen through a staff session or one
+    that sets a cookie, whatever the template shows today."""
+    from webmap.security import SESSION_COOKIE
+
+    return (
+        response.status_code == 200
+        and not response.direct_passthrough
+        and "Set-Cookie" not in response.headers
+        and SESSION_COOKIE not in request.cookies
+    )
+
+
 def _wrap(view, store: StaleStore):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
@@ -180,7 +193,7 @@ def _wrap(view, store: StaleStore):
             current_app.logger.warning("Database unavailable; served %s from the stale copy", request.path)
             return _served_stale(*found)
         response = current_app.make_response(rv)
-        if response.status_code == 200 and not response.direct_passthrough:
+        if _storable(response):
             headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}
             try:
                 store.put(_key(), 200, headers, response.get_data(), _tokens())

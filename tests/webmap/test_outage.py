@@ -149,3 +149,17 @@ def test_the_stale_store_forgets_copies_past_their_age(tmp_path):
     for key in "bcd":
         store.put(key, 200, {}, key.encode(), {})
     assert store.prune() == 2 and store.get("a") is None and store.get("d")[1] == b"d"
+
+
+def test_answers_seen_through_a_staff_session_are_never_kept(outage_server, tmp_path):
+    from webmap.security import SESSION_COOKIE
+
+    port, relay, _ = outage_server
+    path = "/api/layers/facilities.geojson?limit=7"
+    headers = {"Cookie": f"{SESSION_COOKIE}=not-a-real-session"}
+    assert _request(port, "GET", path, headers=headers)[0].status == 200
+    relay.unplug()
+    try:
+        assert _request(port, "GET", path)[0].status == 503  # nothing was kept to fall back on
+    finally:
+        relay.plug()
