@@ -2,9 +2,12 @@
 
 What arrives is never stored or served. A photo is accepted only when Pillow identifies it as JPEG, PNG
 or WebP *by its content*, its declared size is within :data:`MAX_PIXELS` (checked from the header,
-before any pixel is decoded), and it decodes completely. It is then turned upright (EXIF orientation),
-scaled to at most :data:`MAX_SIDE` pixels and written anew into a fresh image that carries no EXIF,
-XMP, ICC, text chunks or trailing bytes. If any step fails the photo is refused.
+before any pixel is decoded), a JPEG has at most :data:`MAX_JPEG_SCANS` scans (each scan is a pass
+over the whole image: thousands of tiny ones make a small file that decodes for hours), and it decodes
+completely within :data:`DECODE_SECONDS`. It is then turned upright (EXIF orientation), scaled to at
+most :data:`MAX_SIDE` pixels and written anew into a fresh image that carries no EXIF, XMP, ICC, text
+chunks or trailing bytes, so nothing appended or embedded (a ZIP, HTML, script) survives. If any step
+fails the photo is refused.
 
 The GPS position in the original's EXIF is read (before it is dropped) only so that an "after" photo
 can prove where it was taken; it is never written into the stored file.
@@ -16,17 +19,31 @@ import hashlib
 import io
 import os
 import tempfile
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 from gis.errors import DataError
 
-__all__ = ["Photo", "process_photo", "store_photo", "photo_file", "MAX_SIDE", "MAX_PIXELS", "MAX_BYTES"]
+__all__ = [
+    "Photo",
+    "process_photo",
+    "store_photo",
+    "photo_file",
+    "MAX_SIDE",
+    "MAX_PIXELS",
+    "MAX_BYTES",
+    "MAX_JPEG_SCANS",
+    "DECODE_SECONDS",
+]
 
 MAX_SIDE = 2048
 MAX_PIXELS = 50_000_000  # a 50-megapixel phone camera; 30k x 30k is refused before decoding
 MAX_BYTES = 20 * 1024 * 1024
+MAX_JPEG_SCANS = 100  # cameras write 1 (baseline) or ~10 (progressive), plus a thumbnail's
+DECODE_SECONDS = 10.0  # checked each time the decoder asks for more of the file (every _READ_BLOCK)
+_READ_BLOCK = 16 * 1024
 _FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 # phones write JPEGs with an MPF segment (multi-picture); Pillow names those MPO: a JPEG all the same
 _ALIASES = {"MPO": "JPEG"}
@@ -53,9 +70,38 @@ class Photo:
         return f"{self.sha256}.{self.ext}"
 
 
+_HINT = (
+    "Kirim foto JPEG, PNG atau WebP langsung dari kamera ponsel / "
+    "Send a JPEG, PNG or WebP photo straight from the phone's camera."
+)
+
+
+class _TooSlow(Exception):
+    """The decoder ran past :data:`DECODE_SECONDS`."""
+
+
+class _Deadline(io.BytesIO):
+    """The upload as a file whose reads fail once the decoding deadline has passed."""
+
+    def __init__(self, raw: bytes, seconds: float):
+        super().__init__(raw)
+        self.deadline = time.monotonic() + seconds
+
+    def read(self, size: int | None = -1) -> bytes:
+        if time.monotonic() > self.deadline:
+            raise _TooSlow
+        return super().read(size)
+
+
 def _refuse(message: str, name: str | None) -> DataError:
     where = f"Foto {name!r}: " if name else "Foto: "
-    return DataError(where + message)
+    return DataError(where + message, _HINT)
+
+
+def _jpeg_scans(raw: bytes) -> int:
+    """An upper bound of the scans (SOS markers) in a JPEG: 0xFF 0xDA never occurs in entropy-coded
+    data (0xFF is stuffed there), so counting it over-counts only bytes inside metadata."""
+    return raw.count(b"\xff\xda")
 
 
 def process_photo(raw: bytes, name: str | None = None, max_side: int = MAX_SIDE) -> Photo:
@@ -71,13 +117,13 @@ def process_photo(raw: bytes, name: str | None = None, max_side: int = MAX_SIDE)
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
-            image = Image.open(io.BytesIO(raw), formats=list(_FORMATS))
+            image = Image.open(_Deadline(raw, DECODE_SECONDS), formats=list(_FORMATS))
         except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
             raise _refuse(
                 f"bukan gambar {_ALLOWED_NAMES} yang sah / not a valid JPEG, PNG or WebP image.", name
             ) from None
-        except (OSError, ValueError, SyntaxError) as exc:
-            raise _refuse(f"tidak dapat dibaca ({exc}) / cannot be read.", name) from None
+        except (OSError, ValueError, SyntaxError, _TooSlow) as exc:
+            raise _refuse(f"tidak dapat dibaca ({exc!s:.100}) / cannot be read.", name) from None
         width, height = image.size
         if width < 1 or height < 1 or width * height > MAX_PIXELS:
             raise _refuse(
@@ -89,10 +135,24 @@ def process_photo(raw: bytes, name: str | None = None, max_side: int = MAX_SIDE)
         if kind not in _FORMATS:
             raise _refuse(f"format {image.format} tidak diterima; kirim {_ALLOWED_NAMES}.", name)
         media_type, ext = _FORMATS[kind]
+        if kind == "JPEG" and (scans := _jpeg_scans(raw)) > MAX_JPEG_SCANS:
+            raise _refuse(
+                f"JPEG ini berisi {scans} pemindaian (scan), batasnya {MAX_JPEG_SCANS}: terlalu lama "
+                f"diuraikan / this JPEG holds {scans} scans, more than the limit of {MAX_JPEG_SCANS}: "
+                "it would take too long to decode.",
+                name,
+            )
         gps = _exif_gps(image)
+        image.decodermaxblock = _READ_BLOCK  # the deadline is checked between reads of this size
         try:
             image.load()
             upright = ImageOps.exif_transpose(image)
+        except _TooSlow:
+            raise _refuse(
+                f"penguraian melebihi {DECODE_SECONDS:g} detik / decoding took longer than "
+                f"{DECODE_SECONDS:g} s.",
+                name,
+            ) from None
         except (
             OSError,
             ValueError,

@@ -3,17 +3,20 @@
 Formats: GeoJSON (and Open311-style JSON arrays), GeoPackage (one layer, chosen), Shapefile (``.shp``
 or zipped), KML, and CSV with lat/lon or WKT columns. A shapefile without ``.prj`` is refused unless
 the caller says which CRS it is in.
+
+Hostile files are refused before any parser sees them: every file passes :func:`gis.io.guards.screen`
+(zips are unpacked by :func:`gis.io.archive.safe_extract`, and the unpacked ``.shp`` is screened
+again), GDAL may open a file only with the driver its suffix promises, and the feature count is
+capped from the metadata and again while reading.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
-import tempfile
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -23,14 +26,22 @@ import shapely
 from pyproj import CRS
 
 from gis.errors import DataError
+from gis.io import archive, guards
+from gis.io.archive import ZIP_MAX_BYTES, ZIP_MAX_RATIO
 from gis.io.fields import CANDIDATES, _key
 
 __all__ = ["SourceFile", "open_source", "ZIP_MAX_BYTES", "ZIP_MAX_RATIO"]
 
-ZIP_MAX_BYTES = 2 * 1024**3  # uncompressed
-ZIP_MAX_RATIO = 200  # compression ratio beyond which a member is treated as a bomb
 CHUNK = 100_000
-_VECTOR = {".geojson", ".json", ".gpkg", ".shp", ".kml", ".fgb"}
+# what GDAL may open each suffix as: a file is never read by a driver its name does not promise
+_DRIVERS = {
+    ".geojson": {"GeoJSON", "GeoJSONSeq"},
+    ".json": {"GeoJSON", "GeoJSONSeq", "ESRIJSON", "TopoJSON"},
+    ".gpkg": {"GPKG"},
+    ".shp": {"ESRI Shapefile"},
+    ".kml": {"LIBKML", "KML"},
+    ".fgb": {"FlatGeobuf"},
+}
 
 
 @dataclass
@@ -53,6 +64,7 @@ class SourceFile:
         """Yield GeoDataFrames in EPSG:4326 with a ``row`` column numbering rows from 1."""
         offset = 0
         for frame in self._raw_chunks(mapping or {}, size or CHUNK):
+            guards.check_features(self.path.name, offset + len(frame))  # the metadata may lie
             frame = frame.reset_index(drop=True)
             frame.insert(0, "row", np.arange(offset + 1, offset + len(frame) + 1))
             offset += len(frame)
@@ -76,7 +88,9 @@ class SourceFile:
             return
         # an unreadable geometry (a NaN vertex leaves its ring unclosable) becomes a missing one, which
         # validation rejects with its row number, instead of failing the whole read
-        yield pyogrio.read_dataframe(self.path, layer=self.layer, on_invalid="ignore")
+        yield pyogrio.read_dataframe(
+            self.path, layer=self.layer, on_invalid="ignore", max_features=guards.MAX_FEATURES + 1
+        )
 
     def _arrow_chunks(self, size):
         with pyogrio.open_arrow(self.path, layer=self.layer, batch_size=size, use_pyarrow=True) as (
@@ -142,33 +156,6 @@ def _table_points(table: pd.DataFrame, mapping: dict[str, str], path: Path) -> g
     return gpd.GeoDataFrame(table.copy(), geometry=list(geoms), crs=None)  # SourceFile.crs applies
 
 
-def _safe_extract(path: Path) -> tuple[Path, str]:
-    """Extract a zip after refusing absolute or ``..`` paths and bombs; return the folder."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise DataError(f"{path.name} is not a readable zip file.") from None
-    with archive:
-        total = 0
-        for info in archive.infolist():
-            name = PurePosixPath(info.filename)
-            if name.is_absolute() or ".." in name.parts or "\\" in info.filename:
-                raise DataError(f"{path.name}: refused, member {info.filename!r} points outside the archive.")
-            total += info.file_size
-            ratio = info.file_size / max(info.compress_size, 1)
-            if total > ZIP_MAX_BYTES or (info.file_size > 10 * 1024**2 and ratio > ZIP_MAX_RATIO):
-                raise DataError(
-                    f"{path.name}: refused, it expands to more than it plausibly holds (a zip bomb?)."
-                )
-        tmp = tempfile.mkdtemp(prefix="sigkel-zip-")
-        try:
-            archive.extractall(tmp)
-        except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError) as exc:
-            shutil.rmtree(tmp, ignore_errors=True)  # bad CRC, encrypted or unsupported members
-            raise DataError(f"{path.name} could not be unpacked: {exc}") from None
-    return Path(tmp), tmp
-
-
 def _open_csv(path: Path) -> SourceFile:
     try:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
@@ -207,9 +194,20 @@ def _vector_crs(path: Path, layer: str | None, given: CRS | None, driver: str) -
     if given is not None:
         return given
     if driver == "ESRI Shapefile":
+        prj = path.with_suffix(".prj")
+        unreadable = prj.exists() or path.with_suffix(".PRJ").exists()
         raise DataError(
-            f"{path.name} has no .prj file, so its coordinate system is unknown.",
-            "Add the .prj next to it, or say which CRS it is in: --crs EPSG:4326 (or EPSG:32748 …).",
+            f"{path.name}: "
+            + (
+                f"berkas {prj.name} tidak dapat dibaca, jadi sistem koordinatnya tidak diketahui / "
+                f"its {prj.name} cannot be read, so its coordinate system is unknown."
+                if unreadable
+                else "tidak ada berkas .prj, jadi sistem koordinatnya tidak diketahui / "
+                f"{path.name} has no .prj file, so its coordinate system is unknown."
+            ),
+            "Sertakan berkas .prj yang benar di sebelah .shp (di dalam zip yang sama), atau sebutkan "
+            "CRS-nya: --crs EPSG:4326 (atau EPSG:32748 …) / Include the right .prj next to the .shp (in "
+            "the same zip), or say which CRS it is in: --crs EPSG:4326 (or EPSG:32748 …).",
         )
     return CRS.from_epsg(4326)  # GeoJSON and KML are WGS 84 by definition
 
@@ -241,7 +239,8 @@ def open_source(path: Path, layer: str | None = None, crs: str | None = None) ->
     tmp = None
     if suffix != ".zip":
         return _open(path, suffix, layer, given, None)
-    folder, tmp = _safe_extract(path)
+    guards.screen(path, suffix)
+    folder, tmp = archive.safe_extract(path)
     try:
         return _open(path, suffix, layer, given, (folder, tmp))
     except BaseException:
@@ -253,17 +252,23 @@ def _open(path: Path, suffix: str, layer: str | None, given, extracted) -> Sourc
     tmp = None
     if extracted is not None:
         folder, tmp = extracted
-        shps = sorted(folder.rglob("*.shp"))
+        shps = sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".shp")
         if len(shps) != 1:
-            raise DataError(f"{path.name} must hold exactly one .shp file, found {len(shps)}.")
+            raise DataError(
+                f"{path.name}: harus berisi tepat satu berkas .shp, ditemukan {len(shps)} / "
+                f"must hold exactly one .shp file, found {len(shps)}.",
+                "Zip satu shapefile saja: .shp, .shx, .dbf dan .prj / Zip one shapefile only: "
+                ".shp, .shx, .dbf and .prj.",
+            )
         path, suffix = shps[0], ".shp"
+    guards.screen(path, suffix)
     if suffix == ".csv":
         source = _open_csv(path)
         source.crs = given or source.crs
         return source
     if suffix == ".json" and (source := _open_json_array(path)) is not None:
         return source
-    if suffix not in _VECTOR:
+    if suffix not in _DRIVERS:
         raise DataError(
             f"{path.name}: unsupported format {suffix!r}.",
             "Use GeoJSON, GeoPackage, Shapefile (.shp or .zip), KML or CSV.",
@@ -282,5 +287,13 @@ def _open(path: Path, suffix: str, layer: str | None, given, extracted) -> Sourc
     layer = layer or names[0]
     info = pyogrio.read_info(path, layer=layer)
     driver = info.get("driver") or ""
+    if driver not in _DRIVERS[suffix]:
+        raise DataError(
+            f"{path.name}: dibuka GDAL sebagai {driver or '?'}, bukan {suffix} / "
+            f"GDAL reads it as {driver or '?'}, which is not what {suffix} should hold.",
+            "Simpan ulang sebagai GeoJSON, GeoPackage, Shapefile, KML atau CSV / "
+            "Save it again as GeoJSON, GeoPackage, Shapefile, KML or CSV.",
+        )
+    guards.check_features(path.name, info.get("features"))
     source_crs = _vector_crs(path, layer, given, driver)
     return SourceFile(path, driver, layer, source_crs, list(info["fields"]), info.get("features"), _tmp=tmp)
