@@ -87,6 +87,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from webmap import stale
 
     stale.init_app(app)  # wraps public views registered above: served from the last copy on an outage
+    __import__("webmap.apidoc").apidoc.init_app(app)  # /api/openapi.json, the API's description
     if settings.proxies:  # behind nginx: the client's address and scheme come from X-Forwarded-*
         from werkzeug.middleware.proxy_fix import ProxyFix
 

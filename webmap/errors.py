@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Flask, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
@@ -26,8 +28,17 @@ _TITLES = {
 }
 
 
+# JSON answers outside the JSON path prefixes (the planner's): their errors are JSON too, including a
+# 404 for a malformed id that matched no rule (so no endpoint to look at -- hence paths, not endpoints)
+_JSON_PATHS = re.compile(
+    r"^/perencana/(runs/[^/]*(\.geojson|/status|/classes)|lapisan/[^/]*\.geojson|kelas)$"
+)
+
+
 def _wants_json() -> bool:
-    if request.path.startswith(("/api/", "/ogc/", "/open311/", "/tiles/")):
+    if request.path.startswith(("/api/", "/ogc/", "/open311/", "/tiles/", "/petugas/api/")):
+        return True
+    if _JSON_PATHS.match(request.path):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

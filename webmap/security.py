@@ -62,7 +62,8 @@ def check_csrf() -> None:
     """Refuse a state-changing browser request without this session's CSRF token."""
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
     expected = csrf_token()
-    if not sent or not hmac.compare_digest(sent, expected):
+    # bytes: compare_digest refuses str with non-ASCII characters (a TypeError, so a 500, before this)
+    if not sent or not hmac.compare_digest(sent.encode("utf-8", "replace"), expected.encode()):
         raise Forbidden(
             "Formulir kedaluwarsa atau tidak sah (CSRF); muat ulang halaman lalu coba lagi / the form "
             "expired or is not valid: reload the page and try again."
@@ -137,6 +138,7 @@ def _refuse_control_characters():
         ("form", request.form if request.mimetype in _FORMS else {}),
     ):
         for key, value in values.items(multi=True) if values else ():
+            key, value = key or "", value or ""  # a multipart name that does not parse arrives as None
             if bad(key) or bad(value):
                 raise DataError(
                     f"Isian {key[:40]!r} mengandung karakter kendali (mis. NUL); hapus lalu kirim ulang / "

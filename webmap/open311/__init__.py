@@ -13,6 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, Flask, Response, current_app, redirect, request, url_for
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.exceptions import NotFound as HTTPNotFound
+from werkzeug.routing import PathConverter
 
 from gis.complaints import open311
 from gis.complaints.sla import calendar_for
@@ -161,7 +162,14 @@ def create_request(fmt: str):
     return _respond([item], "service_requests", fmt, 200 if answer.get("replayed") else 201)
 
 
-@bp.route("/<path:rest>", methods=_ROOT_METHODS)
+class AnyRest(PathConverter):
+    """Like ``path``, but across line breaks too: a path that matches no rule would otherwise miss this
+    blueprint, and its error would not come in the spec's format."""
+
+    regex = "(?s:[^/].*?)"
+
+
+@bp.route("/<open311_rest:rest>", methods=_ROOT_METHODS)
 def unknown(rest: str):
     """Anything else under /open311/v2: 405 for a known resource and another method, else 404."""
     adapter = current_app.create_url_adapter(request)
@@ -245,4 +253,5 @@ bp.register_error_handler(Exception, _unexpected)
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["open311_rest"] = AnyRest
     app.register_blueprint(bp)
