@@ -50,6 +50,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from webmap import (
         api,
+        apidoc,
         compress,
         db,
         errors,
@@ -82,12 +83,12 @@ def create_app(test_config: dict | None = None) -> Flask:
         evaluation,
         opendata,
         ogc,
+        apidoc,  # /api/openapi.json, the API's description
     ):
         module.init_app(app)
     from webmap import stale
 
     stale.init_app(app)  # wraps public views registered above: served from the last copy on an outage
-    __import__("webmap.apidoc").apidoc.init_app(app)  # /api/openapi.json, the API's description
     if settings.proxies:  # behind nginx: the client's address and scheme come from X-Forwarded-*
         from werkzeug.middleware.proxy_fix import ProxyFix
 
