@@ -1,11 +1,11 @@
 """The public map keeps working while the database is down: stale-if-error for public reads.
 
 Every successful answer of a public read (the facility map, the facility list, the complaint map and
-report form, their GeoJSON layers and vector tiles) is kept on disk under ``var/cache/public``; when a
-later request for the same thing fails because the database cannot be reached, the last good copy is
-served instead, marked ``X-Sigkel-Stale: <age in seconds>`` (and ``Age``), at most
-``SIGKEL_STALE_MAX_AGE`` seconds old (default seven days). The copies sit on disk so that every
-gunicorn worker, including one just started to replace a killed one, can serve them.
+report form, their GeoJSON layers and vector tiles) is kept on disk under
+``var/cache/public/<database>``; when a later request for the same thing fails because the database
+cannot be reached, the last good copy is served instead, marked ``X-Sigkel-Stale: <age in seconds>``
+(and ``Age``), at most ``SIGKEL_STALE_MAX_AGE`` seconds old (default seven days). The copies sit on
+disk so that every gunicorn worker, including one just started to replace a killed one, can serve them.
 
 Only what the public already sees is kept: these endpoints serve no personal data (the privacy scan
 in the tests walks their output), and a staff session never reaches them with its cookie-bound
@@ -207,7 +207,11 @@ def _wrap(view, store: StaleStore):
 def init_app(app: Flask) -> None:
     """Wrap :data:`STALE_ENDPOINTS` (call after every blueprint is registered)."""
     settings = app.config["SIGKEL_SETTINGS"]
-    store = StaleStore(Path(settings.var_dir) / "cache" / "public", max_age=settings.stale_max_age)
+    # one folder per database: a server pointed at another database (a benchmark, a trial) never
+    # overwrites the copies of the real map
+    source = app.config.get("DATABASE_URL") or settings.database_url or f"embedded:{settings.db_name}"
+    folder = hashlib.sha256(str(source).encode()).hexdigest()[:16]
+    store = StaleStore(Path(settings.var_dir) / "cache" / "public" / folder, max_age=settings.stale_max_age)
     app.extensions["sigkel.stale"] = store
     for endpoint in STALE_ENDPOINTS:
         if endpoint in app.view_functions:

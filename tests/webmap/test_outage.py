@@ -163,3 +163,21 @@ def test_answers_seen_through_a_staff_session_are_never_kept(outage_server, tmp_
         assert _request(port, "GET", path)[0].status == 503  # nothing was kept to fall back on
     finally:
         relay.plug()
+
+
+def test_each_database_has_its_own_stale_copies(settings, tmp_path):
+    from dataclasses import replace
+
+    from webmap import create_app
+
+    def store(url):
+        config = {
+            "DATABASE_URL": url,
+            "SECRET_KEY": "x",
+            "SIGKEL_SETTINGS": replace(settings, var_dir=tmp_path),
+        }
+        return create_app(config).extensions["sigkel.stale"].root
+
+    a, b = store("postgresql://u@h/real"), store("postgresql://u@h/bench")
+    assert a != b and a.parent == b.parent == tmp_path / "cache" / "public"
+    assert store("postgresql://u@h/real") == a
