@@ -38,6 +38,7 @@ class WorkCalendar:
         self._national = holidays.country_holidays("ID", categories=("public", "government"))
         self._extra_off = dict(extra_off or {})
         self._extra_on = set(extra_on or ())
+        self._years: dict[int, list[int]] = {}  # per year: working days from 1 January to each day
 
     @classmethod
     def from_file(cls, path: str | Path) -> WorkCalendar:
@@ -112,16 +113,34 @@ class WorkCalendar:
             day += dt.timedelta(days=1)
         return total
 
+    def _upto(self, day: dt.date) -> int:
+        """Working days from 1 January of ``day``'s year up to and including ``day`` (one table per
+        year, built once: the staff queue asks this for every row)."""
+        table = self._years.get(day.year)
+        if table is None:
+            table, count, current = [], 0, dt.date(day.year, 1, 1)
+            while current.year == day.year:
+                count += self.is_working_day(current)
+                table.append(count)
+                current += dt.timedelta(days=1)
+            self._years[day.year] = table
+        return table[day.timetuple().tm_yday - 1]
+
+    def working_days_in(self, lo: dt.date, hi: dt.date) -> int:
+        """Working days in the half-open range (lo, hi]; 0 when hi <= lo."""
+        if hi <= lo:
+            return 0
+        total = self._upto(hi) - self._upto(lo)
+        for year in range(lo.year, hi.year):
+            total += self._upto(dt.date(year, 12, 31))
+        return total
+
     def working_days_left(self, due: dt.datetime, now: dt.datetime) -> int:
         """Whole working days from today to the due day (negative when overdue)."""
         today, last = _aware(now).astimezone(TZ).date(), _aware(due).astimezone(TZ).date()
-        sign, (lo, hi) = (1, (today, last)) if last >= today else (-1, (last, today))
-        count, day = 0, lo
-        while day < hi:
-            day += dt.timedelta(days=1)
-            if self.is_working_day(day):
-                count += 1
-        return sign * count
+        if last >= today:
+            return self.working_days_in(today, last)
+        return -self.working_days_in(last, today)
 
 
 def _aware(value: dt.datetime) -> dt.datetime:

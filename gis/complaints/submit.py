@@ -423,6 +423,9 @@ def similar_open(
         FROM complaint c JOIN complaint_category cat ON cat.code = c.category, p
         WHERE c.category = :cat AND cat.public AND NOT c.confidential AND c.duplicate_of IS NULL
           AND c.status IN ('diterima', 'verifikasi', 'ditindaklanjuti') AND c.geom_public IS NOT NULL
+          -- degrees first, so the GiST index on geom_public is used: in Indonesia (|lat| < 12, which
+          -- check_lonlat enforces) a degree is more than 100 km, so r / 100000 degrees covers r metres
+          AND ST_DWithin(c.geom_public, p.g, :r / 100000.0)
           AND ST_DWithin(c.geom_public::geography, p.g::geography, :r)
         ORDER BY distance_m, c.created_at DESC LIMIT :limit"""),
         {"lon": lon, "lat": lat, "cat": category, "r": radius_m, "limit": limit},

@@ -280,6 +280,7 @@ complaint = sa.Table(
     _gist("complaint", "geom_public"),
     sa.Index("ix_complaint_kelurahan_code_status", "kelurahan_code", "status"),
     sa.Index("ix_complaint_created_at", "created_at"),
+    sa.Index("ix_complaint_duplicate_of", "duplicate_of"),  # merges; the FK check on every delete
 )
 
 complaint_event = sa.Table(
@@ -444,6 +445,7 @@ complaint_photo = sa.Table(
     sa.CheckConstraint("media_type IN ('image/jpeg', 'image/png', 'image/webp')", name="media_type"),
     sa.CheckConstraint("location_source IS NULL OR location_source IN ('perangkat', 'exif')", name="loc_src"),
     sa.Index("ix_complaint_photo_complaint_id", "complaint_id"),
+    sa.Index("ix_complaint_photo_file", "file"),  # /foto/<file>
     _gist("complaint_photo"),
 )
 

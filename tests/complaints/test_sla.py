@@ -72,3 +72,25 @@ def test_elapsed_and_remaining_working_days(cal):
     due = cal.due(wib(2026, 11, 2, 9), 3)  # Thursday
     assert cal.working_days_left(due, wib(2026, 11, 2, 10)) == 3
     assert cal.working_days_left(due, wib(2026, 11, 10, 10)) == -3  # Fri, Mon, Tue after Thursday
+
+
+def test_days_left_equals_a_day_by_day_count_across_years_and_office_days():
+    """The per-year tables give the same answer as walking every day, over random spans of up to
+    four years either way, with office days off and on in the calendar."""
+    import random
+
+    cal = WorkCalendar({dt.date(2026, 3, 2): "rapat"}, {dt.date(2026, 3, 21)})  # a Monday off, a Saturday on
+
+    def walked(due, now):
+        today, last = now.astimezone(TZ).date(), due.astimezone(TZ).date()
+        lo, hi = sorted((today, last))
+        count = sum(cal.is_working_day(lo + dt.timedelta(days=i)) for i in range(1, (hi - lo).days + 1))
+        return count if last >= today else -count
+
+    rng = random.Random(9)
+    base = dt.datetime(2026, 3, 10, 9, tzinfo=TZ)
+    for _ in range(400):
+        due = base + dt.timedelta(days=rng.uniform(-1500, 1500), hours=rng.uniform(0, 24))
+        now = base + dt.timedelta(days=rng.uniform(-1500, 1500))
+        assert cal.working_days_left(due, now) == walked(due, now), (due, now)
+    assert cal.working_days_left(base, base) == 0
