@@ -371,17 +371,25 @@ def _reassign_points(conn, level: str, good: gpd.GeoDataFrame) -> None:
         return
     table = {"kelurahan": "kelurahan", "rw": "rw", "rt": "rt"}[level]
     for points in ("facility", "complaint"):
-        conn.execute(
-            sa.text(
-                f"UPDATE {points} p SET rt_code = NULL, rw_code = NULL, kelurahan_code = NULL "
-                f"FROM {table} u WHERE u.code = ANY(:codes) AND (ST_Intersects(u.geom, p.geom) "
-                f"OR p.{table}_code = u.code)"  # inside the new shape, or assigned to the old one
-            ),
-            {"codes": list(good["code"])},
+        moved = (
+            conn.execute(
+                sa.text(
+                    f"UPDATE {points} p SET rt_code = NULL, rw_code = NULL, kelurahan_code = NULL "
+                    f"FROM {table} u WHERE u.code = ANY(:codes) AND (ST_Intersects(u.geom, p.geom) "
+                    f"OR p.{table}_code = u.code) "  # inside the new shape, or assigned to the old one
+                    "RETURNING p.id"
+                ),
+                {"codes": list(good["code"])},
+            )
+            .scalars()
+            .all()
         )
-        assign_units(conn, points)
+        if not moved:
+            continue
+        # only the points of the changed units: correcting 8 RW must not rewrite a city's complaints
+        assign_units(conn, points, moved)
         if points == "complaint":
-            refresh_public_points(conn)
+            refresh_public_points(conn, moved)
 
 
 # -- facilities and complaints ----------------------------------------------------------------

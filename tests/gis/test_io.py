@@ -679,8 +679,14 @@ def test_points_leave_a_unit_that_shrank(conn, settings, tmp_path):
     gpd.GeoDataFrame(
         {"RT": [str(number)], "RW": ["1"], "kode_kel": [KEL]}, geometry=[small], crs=4326
     ).to_file(tmp_path / "rt.geojson")
+    elsewhere = sa.text(  # a row rewritten by an UPDATE gets a new ctid
+        "SELECT id, ctid::text FROM complaint WHERE rw_code IS DISTINCT FROM :w ORDER BY id"
+    )
+    untouched = conn.execute(elsewhere, {"w": f"{KEL}.RW001"}).all()
     report = _import(conn, settings, "boundaries", tmp_path / "rt.geojson", level="rt")
     assert report.committed
+    # only the points of the changed unit are reassigned: the rest of the city is not rewritten
+    assert conn.execute(elsewhere, {"w": f"{KEL}.RW001"}).all() == untouched
     stale = conn.execute(
         sa.text(
             "SELECT count(*) FROM complaint WHERE rt_code = :c AND NOT "
