@@ -71,8 +71,9 @@ def evidence_table(
             FROM complaint c JOIN complaint_category cat ON cat.code = c.category
             WHERE cat.public AND c.duplicate_of IS NULL AND c.rw_code IS NOT NULL
               AND c.created_at >= :since AND c.created_at < :now
+              AND (CAST(:kel AS text[]) IS NULL OR c.kelurahan_code = ANY(:kel))
             GROUP BY c.rw_code"""),
-            {"since": since, "now": now},
+            {"since": since, "now": now, "kel": list(kelurahan) if kelurahan else None},
         )
         .mappings()
         .all(),
