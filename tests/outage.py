@@ -56,14 +56,14 @@ class Relay:
             for s in (src, dst):
                 with contextlib.suppress(OSError):
                     s.shutdown(socket.SHUT_RDWR)
+            src.close()
 
     def unplug(self):
         with self.lock:
             self.up.clear()
-            for s in self.sockets:
-                with contextlib.suppress(OSError):
+            for s in self.sockets:  # the pipe threads close them (closing here could free an fd
+                with contextlib.suppress(OSError):  # that a new connection then reuses)
                     s.shutdown(socket.SHUT_RDWR)
-                s.close()
             self.sockets.clear()
 
     def plug(self):
@@ -103,6 +103,16 @@ def serve_through_relay(server_url, settings, var_dir):
         from webmap.db import get_conn
 
         get_conn().execute(sa.text("SELECT pg_sleep(3)"))
+        return "done"
+
+    @app.get("/_test/late-commit")
+    def late_commit():  # the connection drops after the work, before the commit
+        import time
+
+        from webmap.db import get_conn
+
+        get_conn().execute(sa.text("SELECT 1"))
+        time.sleep(2)
         return "done"
 
     server = make_server("127.0.0.1", 0, app, threaded=True)

@@ -33,7 +33,16 @@ def get_engine():
             pool_size=5,
             max_overflow=5,
             pool_timeout=settings.db_connect_timeout,
-            connect_args={"connect_timeout": settings.db_connect_timeout},
+            connect_args={
+                "connect_timeout": settings.db_connect_timeout,
+                # a database across a network that stops answering is noticed in seconds, not minutes
+                # (libpq ignores these on a unix socket)
+                "keepalives": 1,
+                "keepalives_idle": 10,
+                "keepalives_interval": 5,
+                "keepalives_count": 3,
+                "tcp_user_timeout": 15000,
+            },
         )
         current_app.extensions["sigkel.engine"] = engine
     return engine

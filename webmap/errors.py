@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from gis.errors import SigkelError
 from webmap.db import mark_failed
-from webmap.stale import is_outage
+from webmap.stale import is_outage, is_retryable
 
 __all__ = ["init_app"]
 
@@ -81,6 +81,12 @@ def _sigkel_error(exc: SigkelError):
 
 
 def _http_error(exc: HTTPException):
+    original = getattr(exc, "original_exception", None)
+    if original is not None and is_retryable(original):  # e.g. the commit in webmap.db failed
+        from flask import current_app
+
+        current_app.logger.warning("Database unavailable on %s: %s", request.path, original)
+        return _outage()
     return _respond(exc.code or 500, (exc.name or "error").lower().replace(" ", "-"), exc.description or "")
 
 
@@ -88,7 +94,7 @@ def _unexpected(exc: Exception):
     from flask import current_app
     from sqlalchemy.exc import DataError as DatabaseDataError
 
-    if is_outage(exc):  # connection lost mid-request, pool exhausted, server restarting
+    if is_retryable(exc):  # connection lost mid-request, pool exhausted, server restarting, deadlock
         current_app.logger.warning("Database unavailable on %s: %s", request.path, exc)
         return _outage()
     if isinstance(exc, DatabaseDataError):  # e.g. a NUL byte or an out-of-range number in some field

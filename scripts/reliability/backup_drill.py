@@ -168,8 +168,16 @@ def main() -> int:
         for e in engines:
             e.dispose()
         manifest = json.loads((folder / "manifest.json").read_text())
-        files_equal = all(
-            (restored / n).read_bytes() == (photos / n).read_bytes() for n in manifest["photos"]
+
+        # every photo of the source folder, not only those the backup's own manifest lists
+        def listing(root: Path) -> list[str]:
+            return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+        source_files = listing(photos)
+        files_equal = (
+            len(source_files) == args.photos
+            and source_files == listing(restored)
+            and all((restored / n).read_bytes() == (photos / n).read_bytes() for n in source_files)
         )
         dump = folder / "database.dump"
         data = bytearray(dump.read_bytes())

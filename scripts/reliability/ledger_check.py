@@ -70,7 +70,8 @@ def check(cluster, db: str, ledger: Ledger, probe_keys: list[str]) -> dict:
         "mismatched": mismatched,
         "ticket_mismatches": ticket_mismatches,
         "replay_mismatches": sum(1 for r in replays if r.replay_ticket != r.ticket),
-        "probe_stored": sum(1 for k in probe_keys if k in rows) + probe_marked,
+        # a probe answered 503 must have stored nothing: by key, and by its text in case the key was lost
+        "probe_stored": max(sum(1 for k in probe_keys if k in rows), probe_marked),
         "examples": examples[:20],
     }
 
@@ -91,7 +92,10 @@ def recovery(ledger: Ledger, fault) -> dict:
     first_ack_s = (first.end - fault.ended) if first else float("nan")
     until = first.end if first else float("inf")
     failed = sum(1 for a in ledger.attempts if _failed(a) and fault.at <= a.start <= until)
-    last_failure = max((a.end for a in ledger.attempts if _failed(a) and a.start >= fault.at), default=None)
+    horizon = until if first else fault.ended + 60
+    last_failure = max(
+        (a.end for a in ledger.attempts if _failed(a) and fault.at <= a.start <= horizon), default=None
+    )
     return {
         "first_ack_s": first_ack_s,
         "failed": failed,

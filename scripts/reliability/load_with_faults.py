@@ -146,6 +146,9 @@ def run(args) -> dict:
         give_up.set()
         for t in threads:
             t.join(30)
+        stuck = sum(t.is_alive() for t in threads)
+        if stuck:  # the ledger would still be changing under the comparison
+            raise RuntimeError(f"{stuck} resident threads did not finish; see {VAR / 'server.log'}")
         integrity = check(cluster, DB, ledger, probe.keys)
         return {
             "settings": {

@@ -161,7 +161,8 @@ def resident(
             status, body, attempt = send(phone, ledger, key, payload)
             report.attempts += 1
             if status in (200, 201) and body.get("ticket"):
-                report.outcome, report.ticket, report.acked_at = "acknowledged", body["ticket"], attempt.end
+                report.ticket, report.acked_at = body["ticket"], attempt.end
+                report.outcome = "acknowledged"  # last: a reader never sees it without its ticket
                 break
             if status is not None and status not in RETRY_STATUSES:
                 report.outcome = f"rejected:{status}:{body.get('error', '')}"

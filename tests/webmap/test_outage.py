@@ -137,6 +137,47 @@ def test_a_connection_lost_mid_request_is_a_503_not_a_500(outage_server):
     assert _request(port, "GET", "/healthz")[0].status == 200
 
 
+def test_a_commit_that_fails_on_a_lost_connection_is_a_503(outage_server):
+    """The request's work succeeded but the connection dropped before the commit (webmap.db commits
+    in after_request): the answer must be a 503 with Retry-After, so the phone resends its report."""
+    port, relay, _ = outage_server
+    answers = []
+    worker = threading.Thread(target=lambda: answers.append(_request(port, "GET", "/_test/late-commit")))
+    worker.start()
+    time.sleep(1.0)
+    relay.unplug()
+    try:
+        worker.join(timeout=30)
+        response, body, _ = answers[0]
+        assert response.status == 503, body[:300]
+        assert response.getheader("Retry-After")
+        assert response.getheader("Content-Security-Policy")  # the error page went through every hook
+    finally:
+        relay.plug()
+    assert _request(port, "GET", "/healthz")[0].status == 200
+
+
+def test_only_outages_are_outages():
+    """A statement timeout, a full disk or a syntax error is a bug to see (500), not an outage."""
+    import psycopg
+    import sqlalchemy as sa
+
+    from webmap.stale import is_outage, is_retryable
+
+    def wrapped(error):
+        return sa.exc.OperationalError("SELECT 1", {}, error)
+
+    assert is_outage(wrapped(psycopg.errors.AdminShutdown()))
+    assert is_outage(wrapped(psycopg.errors.CannotConnectNow()))
+    assert is_outage(wrapped(psycopg.OperationalError("server closed the connection unexpectedly")))
+    assert not is_outage(wrapped(psycopg.errors.QueryCanceled()))
+    assert not is_outage(wrapped(psycopg.errors.DiskFull()))
+    assert not is_outage(sa.exc.ProgrammingError("SELECT", {}, psycopg.errors.SyntaxError()))
+    assert not is_outage(wrapped(psycopg.errors.SerializationFailure()))
+    assert is_retryable(wrapped(psycopg.errors.SerializationFailure()))
+    assert not is_retryable(wrapped(psycopg.errors.QueryCanceled()))
+
+
 def test_the_stale_store_forgets_copies_past_their_age(tmp_path):
     from webmap.stale import StaleStore
 
@@ -149,6 +190,43 @@ def test_the_stale_store_forgets_copies_past_their_age(tmp_path):
     for key in "bcd":
         store.put(key, 200, {}, key.encode(), {})
     assert store.prune() == 2 and store.get("a") is None and store.get("d")[1] == b"d"
+
+
+def test_unknown_parameters_are_not_kept_and_keys_cannot_collide(outage_server):
+    port, relay, _ = outage_server
+    junk = "/api/layers/rw.geojson?junk=1"
+    smuggled = "/api/laporan.geojson?kategori=a%26status%3Db"  # must not answer for ?kategori=a&status=b
+    assert _request(port, "GET", junk)[0].status == 200
+    assert _request(port, "GET", smuggled)[0].status == 200
+    relay.unplug()
+    try:
+        assert _request(port, "GET", junk)[0].status == 503  # never kept: junk cannot fill the disk
+        assert _request(port, "GET", "/api/laporan.geojson?kategori=a&status=b")[0].status == 503
+    finally:
+        relay.plug()
+
+
+def test_an_unchanged_answer_is_rewritten_when_its_copy_was_pruned(tmp_path):
+    from webmap.stale import StaleStore
+
+    a, b = StaleStore(tmp_path), StaleStore(tmp_path)  # two workers sharing the folder
+    a.put("k", 200, {}, b"same", {})
+    b.prune()
+    for path in tmp_path.glob("*/*.bin"):
+        path.unlink()  # as another worker's prune would
+    a.put("k", 200, {}, b"same", {})
+    assert a.get("k")[1] == b"same"
+
+
+def test_the_store_is_bounded_in_bytes(tmp_path):
+    from webmap.stale import StaleStore
+
+    store = StaleStore(tmp_path, max_bytes=10_000)
+    for i in range(20):
+        store.put(f"k{i}", 200, {}, bytes(1000), {})
+    store.prune()
+    assert sum(p.stat().st_size for p in tmp_path.glob("*/*.bin")) <= 10_000
+    assert store.get("k19") is not None  # the newest stay
 
 
 def test_answers_seen_through_a_staff_session_are_never_kept(outage_server, tmp_path):

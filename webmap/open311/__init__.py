@@ -21,7 +21,7 @@ from gis.complaints.submit import Report, submit_report
 from gis.errors import SigkelError
 from webmap.db import get_conn, mark_failed
 from webmap.errors import RETRY_AFTER
-from webmap.stale import is_outage
+from webmap.stale import is_outage, is_retryable
 
 __all__ = ["bp", "init_app"]
 
@@ -234,6 +234,9 @@ def _sigkel_error(exc: SigkelError):
 
 
 def _http_error(exc: HTTPException):
+    original = getattr(exc, "original_exception", None)
+    if original is not None and is_retryable(original):  # e.g. the commit in webmap.db failed
+        return _outage(original)
     headers = {}
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         headers["Allow"] = ", ".join(exc.valid_methods)
@@ -241,7 +244,7 @@ def _http_error(exc: HTTPException):
 
 
 def _unexpected(exc: Exception):
-    if is_outage(exc):
+    if is_retryable(exc):
         return _outage(exc)
     current_app.logger.exception("Unhandled error on %s", request.path)
     return _error(500, "Terjadi kesalahan di server / something went wrong on the server.")
