@@ -21,3 +21,19 @@ def run_sigkel(*args: str, env: dict | None = None, timeout: float = 300):
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+def app_with_photo_dir(settings, conn, photo_dir):
+    """The test app joined to ``conn``'s transaction, storing photos under ``photo_dir``."""
+    from dataclasses import replace
+
+    from webmap import create_app
+
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test",
+            "SIGKEL_SETTINGS": replace(settings, photo_dir=photo_dir),
+            "SIGKEL_CONNECTION": conn,
+        }
+    )

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+
+from tests.helpers import app_with_photo_dir
 
 
 @pytest.fixture
 def app(settings, conn, tmp_path):
-    from webmap import create_app
-
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SIGKEL_SETTINGS": replace(settings, photo_dir=tmp_path / "photos"),
-            "SIGKEL_CONNECTION": conn,
-        }
-    )
+    return app_with_photo_dir(settings, conn, tmp_path / "photos")

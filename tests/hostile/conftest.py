@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 import sqlalchemy as sa
+
+from tests.helpers import app_with_photo_dir
 
 TABLES = ("kecamatan", "kelurahan", "rw", "rt", "facility", "complaint", "complaint_event", "population")
 _BAHASA = re.compile(
@@ -16,16 +17,7 @@ _BAHASA = re.compile(
 
 @pytest.fixture
 def app(settings, conn, tmp_path):
-    from webmap import create_app
-
-    return create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test",
-            "SIGKEL_SETTINGS": replace(settings, photo_dir=tmp_path / "photos"),
-            "SIGKEL_CONNECTION": conn,
-        }
-    )
+    return app_with_photo_dir(settings, conn, tmp_path / "photos")
 
 
 def counts(conn) -> dict[str, int]:

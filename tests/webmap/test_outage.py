@@ -116,45 +116,39 @@ def test_public_reads_are_served_stale_and_writes_get_a_quick_503(outage_server)
     assert _request(port, "GET", "/healthz")[1] == healthy
 
 
-def test_a_connection_lost_mid_request_is_a_503_not_a_500(outage_server):
-    """A query in flight when the connection drops fails inside the view (not at checkout): the
-    answer must be a 503 with Retry-After (the phone resends), never a 500."""
-    port, relay, _ = outage_server
+def _unplugged_during(port, relay, path: str):
+    """GET ``path`` (a test route that holds its connection), pull the plug one second in, and return
+    its answer once the plug is back and the app answers again."""
     assert _request(port, "GET", "/healthz")[0].status == 200
     answers = []
-    worker = threading.Thread(target=lambda: answers.append(_request(port, "GET", "/_test/slow")))
+    worker = threading.Thread(target=lambda: answers.append(_request(port, "GET", path)))
     worker.start()
     time.sleep(1.0)
     relay.unplug()
     try:
         worker.join(timeout=30)
-        response, body, _ = answers[0]
-        assert response.status == 503, body[:300]
-        assert response.getheader("Retry-After")
-        assert b"postgresql" not in body and b"127.0.0.1" not in body
     finally:
         relay.plug()
     assert _request(port, "GET", "/healthz")[0].status == 200
+    return answers[0]
 
 
-def test_a_commit_that_fails_on_a_lost_connection_is_a_503(outage_server):
-    """The request's work succeeded but the connection dropped before the commit (webmap.db commits
-    in after_request): the answer must be a 503 with Retry-After, so the phone resends its report."""
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_test/slow",  # a query in flight: fails inside the view, not at checkout
+        "/_test/late-commit",  # the work done, the commit (in after_request) fails
+    ],
+)
+def test_a_connection_lost_mid_request_is_a_503_not_a_500(outage_server, path):
+    """The answer must be a 503 with Retry-After (the phone resends), never a 500, and the error page
+    goes through every response hook like any other."""
     port, relay, _ = outage_server
-    answers = []
-    worker = threading.Thread(target=lambda: answers.append(_request(port, "GET", "/_test/late-commit")))
-    worker.start()
-    time.sleep(1.0)
-    relay.unplug()
-    try:
-        worker.join(timeout=30)
-        response, body, _ = answers[0]
-        assert response.status == 503, body[:300]
-        assert response.getheader("Retry-After")
-        assert response.getheader("Content-Security-Policy")  # the error page went through every hook
-    finally:
-        relay.plug()
-    assert _request(port, "GET", "/healthz")[0].status == 200
+    response, body, _ = _unplugged_during(port, relay, path)
+    assert response.status == 503, body[:300]
+    assert response.getheader("Retry-After")
+    assert response.getheader("Content-Security-Policy")
+    assert b"postgresql" not in body and b"127.0.0.1" not in body
 
 
 def test_only_outages_are_outages():
