@@ -4,6 +4,7 @@ and the analysis runs that may be published. Downloads use gis.io.export in its 
 from __future__ import annotations
 
 import csv
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -12,6 +13,9 @@ from sqlalchemy.engine import Connection
 from gis.analysis.jobs import _SERVABLE
 
 __all__ = ["datasets", "public_runs"]
+
+COUNT_SECONDS = 60
+_COUNTS: dict[tuple, tuple] = {}  # (database, layer) -> (layer version, count, when counted)
 
 # the table whose layer_version says when a dataset last changed
 _CHANGED = {
@@ -37,12 +41,32 @@ def datasets(conn: Connection, data_dir: Path) -> list[dict]:
     """The rows of data/opendata.csv, each with ``count`` and ``updated`` (None when unknown)."""
     with (Path(data_dir) / "opendata.csv").open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    changed = dict(
-        conn.execute(sa.text("SELECT layer, max(changed_at) FROM layer_version GROUP BY layer")).all()
-    )
+    changes = conn.execute(
+        sa.text("SELECT layer, max(changed_at), sum(version) FROM layer_version GROUP BY layer")
+    ).all()
+    changed = {layer: at for layer, at, _ in changes}
+    versions = {layer: version for layer, _, version in changes}
+    database = conn.engine.url.render_as_string(hide_password=True)
+    # a transaction that has written sees its own uncommitted rows: neither use nor keep shared counts
+    own_writes = conn.execute(sa.text("SELECT txid_current_if_assigned() IS NOT NULL")).scalar()
     for row in rows:
         row["updated"] = changed.get(_CHANGED.get(row["layer"], ""))
-        row["count"] = conn.execute(sa.text(_COUNT[row["layer"]])).scalar_one()
+        version = versions.get(_CHANGED.get(row["layer"], ""))
+        cached = _COUNTS.get((database, row["layer"]))
+        if (
+            version is None
+            or own_writes
+            or cached is None
+            or cached[0] != version
+            or time.monotonic() - cached[2] > COUNT_SECONDS
+        ):
+            # counted again when the layer changes, or after a minute (a category made private
+            # changes what is public without changing the layer)
+            count = conn.execute(sa.text(_COUNT[row["layer"]])).scalar_one()
+            cached = (version, count, time.monotonic())
+            if version is not None and not own_writes:
+                _COUNTS[(database, row["layer"])] = cached
+        row["count"] = cached[1]
     return rows
 
 
