@@ -119,8 +119,12 @@ class StaleStore:
         digest = hashlib.sha256(key.encode()).hexdigest()
         return self.root / digest[:2] / f"{digest}.bin"
 
-    def put(self, key: str, status: int, headers: dict, body: bytes, tokens: dict) -> None:
-        digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    def put(
+        self, key: str, status: int, headers: dict, body: bytes, tokens: dict, digest: str | None = None
+    ) -> None:
+        """Keep ``body`` for ``key``. ``digest`` names the content when the caller knows it (a tile's
+        ETag), which spares hashing large bodies on the hot path."""
+        digest = digest or hashlib.blake2b(body, digest_size=16).hexdigest()
         path = self._path(key)
         now = time.time()
         with self._lock:
@@ -263,7 +267,14 @@ def _wrap(view, store: StaleStore):
             headers = {h: response.headers[h] for h in _KEPT_HEADERS if h in response.headers}
             body = response.get_data()
             try:
-                store.put(_key(), 200, headers, body, _tokens(body, response.mimetype == "text/html"))
+                store.put(
+                    _key(),
+                    200,
+                    headers,
+                    body,
+                    _tokens(body, response.mimetype == "text/html"),
+                    digest=response.headers.get("ETag"),  # a strong tag: same tag, same bytes
+                )
             except OSError as exc:  # a full disk must not turn a good answer into an error
                 current_app.logger.warning("Could not keep a stale copy of %s: %s", request.path, exc)
         return response
