@@ -371,19 +371,18 @@ def _reassign_points(conn, level: str, good: gpd.GeoDataFrame) -> None:
         return
     table = {"kelurahan": "kelurahan", "rw": "rw", "rt": "rt"}[level]
     for points in ("facility", "complaint"):
-        moved = (
-            conn.execute(
-                sa.text(
-                    f"UPDATE {points} p SET rt_code = NULL, rw_code = NULL, kelurahan_code = NULL "
-                    f"FROM {table} u WHERE u.code = ANY(:codes) AND (ST_Intersects(u.geom, p.geom) "
-                    f"OR p.{table}_code = u.code) "  # inside the new shape, or assigned to the old one
-                    "RETURNING p.id"
-                ),
-                {"codes": list(good["code"])},
-            )
-            .scalars()
-            .all()
+        # inside a new shape (found through the GiST index), or assigned to an old one: two plain
+        # lookups -- one condition with OR across both could only scan every point of the city
+        found = conn.execute(
+            sa.text(
+                f"UPDATE {points} p SET rt_code = NULL, rw_code = NULL, kelurahan_code = NULL "
+                f"WHERE p.id IN (SELECT q.id FROM {table} u JOIN {points} q ON ST_Intersects(u.geom, q.geom) "
+                f"WHERE u.code = ANY(:codes) UNION SELECT q.id FROM {points} q "
+                f"WHERE q.{table}_code = ANY(:codes)) RETURNING p.id"
+            ),
+            {"codes": list(good["code"])},
         )
+        moved = found.scalars().all()
         if not moved:
             continue
         # only the points of the changed units: correcting 8 RW must not rewrite a city's complaints
