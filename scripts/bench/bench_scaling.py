@@ -243,8 +243,8 @@ def subset_files(folder: Path) -> tuple[Path, Path]:
     return kel_path, rw_path
 
 
-def import_boundaries(url: str, path: Path, data_dir: Path) -> dict:
-    """``gis.io.import_file`` of one boundary file, timed (commit included)."""
+def _timed_import(url: str, kind: str, path: Path, data_dir: Path, **options):
+    """``gis.io.import_file`` of one file in its own transaction; (report, seconds, commit included)."""
     from gis.db.engine import make_engine
     from gis.io import ImportOptions, import_file
 
@@ -252,10 +252,15 @@ def import_boundaries(url: str, path: Path, data_dir: Path) -> dict:
     try:
         t0 = time.perf_counter()
         with engine.begin() as conn:
-            report = import_file(conn, "boundaries", path, ImportOptions(skip_invalid=True), data_dir)
-        seconds = time.perf_counter() - t0
+            report = import_file(conn, kind, path, ImportOptions(**options), data_dir)
+        return report, time.perf_counter() - t0
     finally:
         engine.dispose()
+
+
+def import_boundaries(url: str, path: Path, data_dir: Path) -> dict:
+    """One boundary file, timed (commit included)."""
+    report, seconds = _timed_import(url, "boundaries", path, data_dir, skip_invalid=True)
     return {
         "file": path.name,
         "seconds": seconds,
@@ -744,17 +749,7 @@ def import_files(cluster, url: str, lo: int, folder: Path) -> dict[int, Path]:
 
 
 def import_complaints(cluster, url: str, path: Path, data_dir: Path) -> dict:
-    from gis.db.engine import make_engine
-    from gis.io import ImportOptions, import_file
-
-    engine = make_engine(url)
-    try:
-        t0 = time.perf_counter()
-        with engine.begin() as conn:
-            report = import_file(conn, "complaints", path, ImportOptions(source=IMPORT_SOURCE), data_dir)
-        seconds = time.perf_counter() - t0
-    finally:
-        engine.dispose()
+    report, seconds = _timed_import(url, "complaints", path, data_dir, source=IMPORT_SOURCE)
     t1 = time.perf_counter()
     with _pg(cluster, DB_ALL) as conn:
         # Not the cascade: complaint.duplicate_of has no index, so every deleted row's self-FK check

@@ -7,7 +7,7 @@ import os
 import secrets
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from residents import Ledger, Phone, encode
 
@@ -113,27 +113,19 @@ class DownProbe:
         }
 
 
-@dataclass
-class _Timer:
-    started: float = field(default_factory=time.monotonic)
-
-    def __call__(self) -> float:
-        return time.monotonic() - self.started
-
-
 def restart_postgres(cluster, mode: str, down: float, ledger: Ledger, probe: DownProbe) -> Fault:
     """Stop PostgreSQL (``fast`` or ``immediate``), keep it down ``down`` seconds while probing, start."""
     at = ledger.now()
-    stop = _Timer()
     cluster.stop(mode=mode)
-    stopped_in = stop()
+    stopped_in = ledger.now() - at
     probe.watch(down)
-    start = _Timer()
+    started = ledger.now()
     cluster.start()
     ended = ledger.now()
     return Fault(
         "restart" if mode == "fast" else "crash",
         at,
         ended,
-        f"pg_ctl stop -m {mode} took {stopped_in:.2f} s, down {ended - at:.1f} s, start took {start():.2f} s",
+        f"pg_ctl stop -m {mode} took {stopped_in:.2f} s, down {ended - at:.1f} s, "
+        f"start took {ended - started:.2f} s",
     )
